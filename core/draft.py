@@ -1,0 +1,98 @@
+"""The daily post: projects found today, within X's length rules, split into a thread when long."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+from twitter_text import parse_tweet
+
+from core.models import Post
+
+X_LIMIT = 280
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What gets published. Its id depends only on the posts it covers, so rebuilding it later
+    (another day, another run) finds the same id in the publish ledger."""
+
+    id: str
+    tweets: tuple[str, ...]
+    post_links: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.tweets)
+
+    def summary(self) -> str:
+        return f"{len(self.tweets)} tweet(s) covering {len(self.post_links)} posts"
+
+
+def x_length(text: str) -> int:
+    """Length as X counts it: URLs are 23, most emoji and CJK characters 2."""
+    return parse_tweet(text).weightedLength
+
+
+def draft_id(post_links: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(post_links)).encode()).hexdigest()[:16]
+
+
+def build_daily_draft(projects: list[Post], day: date) -> Draft | None:
+    """A draft listing each project once (first post wins), or None when there is nothing to say."""
+    firsts: dict[str, Post] = {}
+    for post in sorted(projects, key=lambda post: post.message_id):
+        firsts.setdefault(post.ai_project.casefold(), post)
+    if not firsts:
+        return None
+    header = f"New Web3 projects spotted by our community, {day:%d %b %Y}:"
+    items = [project_line(post) for post in firsts.values()]
+    tweets = pack_thread(header, items)
+    links = [post.post_link for post in projects]
+    return Draft(id=draft_id(links), tweets=tuple(tweets), post_links=tuple(sorted(set(links))))
+
+
+def project_line(post: Post) -> str:
+    about = post.ai_summary or post.ai_keywords
+    return f"• {post.ai_project}: {about} {post.post_link}" if about else f"• {post.ai_project} {post.post_link}"
+
+
+def pack_thread(header: str, items: list[str]) -> list[str]:
+    """Greedy packing of items under a header; numbered " (i/n)" when more than one tweet."""
+    single = _pack(header, items, suffix_room=0)
+    if len(single) == 1:
+        return single
+    # Reserve room for the widest numbering this thread can need, then number.
+    room = len(f" ({len(items) + 1}/{len(items) + 1})")
+    packed = _pack(header, items, suffix_room=room)
+    return [f"{tweet} ({number}/{len(packed)})" for number, tweet in enumerate(packed, start=1)]
+
+
+def _pack(header: str, items: list[str], suffix_room: int) -> list[str]:
+    limit = X_LIMIT - suffix_room
+    tweets: list[str] = []
+    current = header
+    for item in items:
+        candidate = f"{current}\n{item}" if current else item
+        if x_length(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            tweets.append(current)
+        current = fit_line(item, limit)
+    if current:
+        tweets.append(current)
+    return tweets
+
+
+def fit_line(line: str, limit: int) -> str:
+    """The line shortened word by word before its trailing URL until X accepts it."""
+    if x_length(line) <= limit:
+        return line
+    text, _, url = line.rpartition(" ")
+    words = text.split(" ")
+    while words and x_length(f"{' '.join(words)}{ELLIPSIS} {url}") > limit:
+        words.pop()
+    return f"{' '.join(words)}{ELLIPSIS} {url}"

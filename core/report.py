@@ -1,0 +1,121 @@
+"""The run report: what each phase did, as numbers a community admin can check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CollectResult:
+    messages_read: int
+    new_posts: int
+    duplicates_skipped: int
+
+    def summary(self) -> str:
+        return f"{self.messages_read} messages, {self.new_posts} new posts, {self.duplicates_skipped} duplicates skipped"
+
+
+@dataclass(frozen=True)
+class AnalyseResult:
+    analysed: int
+    projects: int
+    left_unprocessed: int
+
+    def summary(self) -> str:
+        left = f", {self.left_unprocessed} left unprocessed" if self.left_unprocessed else ""
+        return f"{self.analysed} posts analysed, {self.projects} projects{left}"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    receipt: str
+    already_published: bool
+
+    def summary(self) -> str:
+        return f"already published as {self.receipt}" if self.already_published else f"published as {self.receipt}"
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    archived: int
+
+    def summary(self) -> str:
+        return f"{self.archived} rows moved to Archive"
+
+
+@dataclass(frozen=True)
+class PhaseOutcome:
+    name: str
+    ok: bool
+    detail: str  # a short summary on success, the error on failure
+
+
+@dataclass
+class PipelineReport:
+    messages_read: int = 0
+    new_posts: int = 0
+    duplicates_skipped: int = 0
+    analysed: int = 0
+    projects_found: int = 0
+    receipt: str = ""
+    archived: int = 0
+    runtime_seconds: float = 0.0
+    phases: list[PhaseOutcome] = field(default_factory=list)
+
+    def fill_from(
+        self,
+        collected: CollectResult | None,
+        analysed: AnalyseResult | None,
+        published: PublishResult | None,
+        archived: ArchiveResult | None,
+    ) -> None:
+        """Take the figures of the phases that completed (a failed phase contributes nothing)."""
+        if collected:
+            self.messages_read = collected.messages_read
+            self.new_posts = collected.new_posts
+            self.duplicates_skipped = collected.duplicates_skipped
+        if analysed:
+            self.analysed, self.projects_found = analysed.analysed, analysed.projects
+        if published:
+            self.receipt = published.receipt
+        if archived:
+            self.archived = archived.archived
+
+    @property
+    def failed_phases(self) -> list[PhaseOutcome]:
+        return [phase for phase in self.phases if not phase.ok]
+
+    def to_markdown(self) -> str:
+        status = "failed: " + ", ".join(p.name for p in self.failed_phases) if self.failed_phases else "ok"
+        lines = [
+            f"# Daily pipeline report ({status})",
+            "",
+            "| measure | value |",
+            "| --- | --- |",
+            f"| messages read | {self.messages_read} |",
+            f"| new posts | {self.new_posts} |",
+            f"| duplicates skipped | {self.duplicates_skipped} |",
+            f"| posts analysed | {self.analysed} |",
+            f"| projects found | {self.projects_found} |",
+            f"| publication receipt | {_cell(self.receipt or 'nothing published')} |",
+            f"| rows archived | {self.archived} |",
+            f"| runtime | {self.runtime_seconds:.1f} s |",
+            "",
+            "| phase | status | detail |",
+            "| --- | --- | --- |",
+        ]
+        lines += [f"| {p.name} | {'ok' if p.ok else 'FAILED'} | {_cell(p.detail)} |" for p in self.phases]
+        return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+class PipelineFailed(Exception):
+    """The run did what it safely could, but a phase failed; the report says which and why."""
+
+    def __init__(self, report: PipelineReport) -> None:
+        names = ", ".join(f"{phase.name} ({phase.detail})" for phase in report.failed_phases)
+        super().__init__(f"daily pipeline failed in: {names}")
+        self.report = report

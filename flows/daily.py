@@ -1,0 +1,74 @@
+"""The daily pipeline: collect -> analyse -> draft -> publish -> archive, then report."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import flow
+from prefect.states import State
+
+from core.report import PhaseOutcome, PipelineFailed, PipelineReport
+from guildflow.settings import AnalysisMode, CollectionMode, load_settings
+from tasks.analyse import analyse_posts
+from tasks.archive import archive_posts
+from tasks.collect import collect_posts
+from tasks.publish import publish_draft, write_draft
+from tasks.report import publish_report
+
+
+@flow(name="daily-pipeline", log_prints=True, persist_result=False)
+def daily_pipeline(
+    analysis_mode: AnalysisMode | None = None,
+    collection_mode: CollectionMode | None = None,
+    lookback: int | None = None,
+) -> PipelineReport:
+    """Collect X links posted in Discord into the sheet, analyse them, publish the daily draft
+    once and archive finished rows. Parameters left empty use the GUILDFLOW_* settings.
+
+    A failed phase does not stop later phases that can still run safely; the run then ends Failed.
+    """
+    started, now = time.monotonic(), datetime.now(timezone.utc)
+    settings = load_settings(analysis_mode=analysis_mode, collection_mode=collection_mode, collection_lookback=lookback)
+
+    collected = collect_posts(settings, now, return_state=True)
+    analysed = analyse_posts(settings, return_state=True)
+    drafted = write_draft(settings, now.astimezone(ZoneInfo(settings.timezone)).date(), return_state=True)
+    draft = drafted.result() if drafted.is_completed() else None
+    published = publish_draft(settings, draft, return_state=True) if draft else None
+    archived = archive_posts(settings, now, return_state=True)
+
+    report = PipelineReport(
+        phases=[
+            _outcome("collect", collected),
+            _outcome("analyse", analysed),
+            _outcome("draft", drafted, none_means="no new projects to draft"),
+            _outcome("publish", published, none_means="nothing to publish"),
+            _outcome("archive", archived),
+        ]
+    )
+    report.fill_from(
+        collected=_value(collected), analysed=_value(analysed), published=_value(published), archived=_value(archived)
+    )
+    report.runtime_seconds = time.monotonic() - started
+    publish_report(report)
+    print(report.to_markdown())
+    if report.failed_phases:
+        raise PipelineFailed(report)
+    return report
+
+
+def _value(state: State | None) -> Any:
+    return state.result() if state is not None and state.is_completed() else None
+
+
+def _outcome(name: str, state: State | None, none_means: str = "skipped") -> PhaseOutcome:
+    if state is None:
+        return PhaseOutcome(name, ok=True, detail=none_means)
+    if not state.is_completed():
+        error = state.result(raise_on_failure=False)
+        return PhaseOutcome(name, ok=False, detail=str(error) if isinstance(error, BaseException) else state.message or "")
+    value = state.result()
+    return PhaseOutcome(name, ok=True, detail=value.summary() if value is not None else none_means)

@@ -1,0 +1,1 @@
+"""guildflow: a Discord community's chores as Prefect flows."""

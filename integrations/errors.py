@@ -1,0 +1,27 @@
+"""Errors every integration raises instead of its SDK's: the message says what is wrong and the fix."""
+
+
+class IntegrationError(Exception):
+    """A service could not do what was asked; str(error) is safe to log (no secrets).
+
+    Most such errors need the user to fix something (a path, a permission), so retrying will not
+    help; errors that may heal by themselves (a timeout, a 5xx) set transient.
+    """
+
+    transient: bool = False
+
+
+class SourceError(IntegrationError):
+    pass
+
+
+class SheetError(IntegrationError):
+    pass
+
+
+class AnalyserError(IntegrationError):
+    pass
+
+
+class PublishError(IntegrationError):
+    pass

@@ -1,0 +1,75 @@
+"""The publish ledger: what was published, so nothing is published twice."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from core.draft import Draft
+from integrations.errors import PublishError
+from integrations.local_files import can_write
+
+_FIX = "set GUILDFLOW_LEDGER to a writable file path"
+
+
+class PublishLedger:
+    """A SQLite table of published drafts and the post links each covered, with the receipt."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def describe(self) -> str:
+        return f"SQLite ledger {self.path}"
+
+    def check(self) -> str:
+        if not can_write(self.path):
+            raise PublishError(f"publish ledger {self.path} is not writable; {_FIX}")
+        return "writable"
+
+    def receipt_for(self, draft: Draft) -> str | None:
+        with self._connect() as db:
+            row = db.execute("SELECT receipt FROM drafts WHERE draft_id = ?", (draft.id,)).fetchone()
+        return row[0] if row else None
+
+    def receipts_for_links(self, post_links: list[str]) -> dict[str, str]:
+        """Receipts of links already published in an earlier draft."""
+        with self._connect() as db:
+            rows = db.execute("SELECT post_link, receipt FROM published_links").fetchall()
+        wanted = set(post_links)
+        return {link: receipt for link, receipt in rows if link in wanted}
+
+    def record(self, draft: Draft, receipt: str) -> None:
+        now = datetime.now(timezone.utc).isoformat()
+        with self._connect() as db, db:
+            db.execute(
+                "INSERT OR REPLACE INTO drafts (draft_id, receipt, text, published_at) VALUES (?, ?, ?, ?)",
+                (draft.id, receipt, draft.text, now),
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO published_links (post_link, draft_id, receipt) VALUES (?, ?, ?)",
+                [(link, draft.id, receipt) for link in draft.post_links],
+            )
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path)
+            with db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS drafts "
+                    "(draft_id TEXT PRIMARY KEY, receipt TEXT NOT NULL, text TEXT, published_at TEXT)"
+                )
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS published_links "
+                    "(post_link TEXT PRIMARY KEY, draft_id TEXT NOT NULL, receipt TEXT NOT NULL)"
+                )
+        except (OSError, sqlite3.Error) as error:
+            raise PublishError(f"cannot open publish ledger {self.path} ({error}); {_FIX}") from None
+        try:
+            yield db
+        finally:
+            db.close()

@@ -1,0 +1,35 @@
+"""Local file helpers shared by the embedded backends."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def nearest_existing(path: Path) -> Path:
+    """The path itself if it exists, else its closest existing parent folder."""
+    current = path.absolute()
+    while not current.exists():
+        current = current.parent
+    return current
+
+
+def can_write(path: Path) -> bool:
+    """Whether path (or, if it does not exist yet, the folder it would be created in) is writable."""
+    return os.access(nearest_existing(path), os.W_OK)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file and a rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from core.collection import advance_cursors, collection_window, dedupe_posts, posts_in_messages
+from core.report import CollectResult
+from guildflow.settings import Settings
+from integrations import backends
+from tasks.policy import RETRY_DELAYS, retry_unless_permanent
+
+
+@task(
+    name="collect posts",
+    retries=3,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=retry_unless_permanent,
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def collect_posts(settings: Settings, now: datetime) -> CollectResult:
+    """Read new Discord messages and append each post not seen before to the sheet, in one write."""
+    source, sheet = backends.message_source(settings), backends.sheet(settings)
+    cursors = sheet.read_cursors()
+    window = collection_window(settings.collection_mode, settings.collection_lookback, now)
+    messages = source.read_messages(window, cursors)
+    found = dedupe_posts(posts_in_messages(messages, settings.include_bot_messages), sheet.known_status_ids())
+    sheet.append_posts(found.new, advance_cursors(cursors, messages))
+    return CollectResult(len(messages), len(found.new), found.duplicates)

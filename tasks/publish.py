@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from core.draft import Draft, build_daily_draft
+from core.report import PublishResult
+from guildflow.settings import Settings
+from integrations import backends
+from tasks.policy import RETRY_DELAYS, retry_unless_permanent
+
+
+@task(
+    name="write draft",
+    retries=2,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=retry_unless_permanent,
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def write_draft(settings: Settings, day: date) -> Draft | None:
+    """Draft the daily post from analysed projects not yet published, and note it on their rows.
+
+    Rows whose link the ledger already shows as published (a run that crashed after publishing)
+    get that receipt instead of a place in a new draft.
+    """
+    sheet, ledger = backends.sheet(settings), backends.publish_ledger(settings)
+    waiting = [post for post in sheet.read_posts() if post.ai_project and not post.publication_receipt]
+    published = ledger.receipts_for_links([post.post_link for post in waiting])
+    reconciled = [replace(post, publication_receipt=published[post.post_link]) for post in waiting if post.post_link in published]
+    unpublished = [post for post in waiting if post.post_link not in published]
+    draft = build_daily_draft(unpublished, day)
+    drafted = [replace(post, daily_post_draft=draft.text) for post in unpublished] if draft else []
+    sheet.update_results(reconciled + drafted)
+    return draft
+
+
+@task(
+    name="publish draft",
+    retries=3,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=retry_unless_permanent,
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def publish_draft(settings: Settings, draft: Draft) -> PublishResult:
+    """Publish once: the ledger is checked before and written right after the publisher is called."""
+    sheet, ledger = backends.sheet(settings), backends.publish_ledger(settings)
+    receipt = ledger.receipt_for(draft)
+    already_published = receipt is not None
+    if receipt is None:
+        receipt = backends.publisher(settings).publish(draft)
+        ledger.record(draft, receipt)
+    covered = set(draft.post_links)
+    sheet.update_results(
+        [replace(post, publication_receipt=receipt) for post in sheet.read_posts() if post.post_link in covered]
+    )
+    return PublishResult(receipt, already_published)
