@@ -11,6 +11,8 @@ from twitter_text import parse_tweet
 from core.models import Post
 
 X_LIMIT = 280
+# Two project lines and the " (i/n)" numbering fit in one tweet: every tweet in a thread is paid for.
+PROJECT_LINE_LIMIT = 125
 ELLIPSIS = "…"
 
 
@@ -48,7 +50,7 @@ def build_daily_draft(projects: list[Post], day: date) -> Draft | None:
     if not firsts:
         return None
     header = f"New Web3 projects spotted by our community, {day:%d %b %Y}:"
-    items = [project_line(post) for post in firsts.values()]
+    items = [fit_line(project_line(post), PROJECT_LINE_LIMIT) for post in firsts.values()]
     tweets = pack_thread(header, items)
     links = [post.post_link for post in projects]
     return Draft(id=draft_id(links), tweets=tuple(tweets), post_links=tuple(sorted(set(links))))

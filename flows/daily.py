@@ -11,8 +11,8 @@ from prefect import flow
 from prefect.states import State
 
 from core.report import PhaseOutcome, PipelineFailed, PipelineReport
+from flows.analyse import analyse_posts
 from guildflow.settings import AnalysisMode, CollectionMode, load_settings
-from tasks.analyse import analyse_posts
 from tasks.archive import archive_posts
 from tasks.collect import collect_posts
 from tasks.publish import publish_draft, write_draft

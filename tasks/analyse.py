@@ -10,8 +10,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.runtime import task_run
 
-from core.analysis import analysis_input, apply_analysis, batches
-from core.models import Analysis, AnalysisInput
+from core.analysis import apply_analysis
+from core.models import Analysis, AnalysisInput, Post
 from core.report import AnalyseResult
 from guildflow.settings import AnalysisMode, Settings
 from integrations import backends
@@ -46,22 +46,22 @@ def analyse_batch(
     return backends.analyser(settings).analyse(posts, mode)
 
 
+@task(name="find unanalysed posts", cache_policy=NO_CACHE, persist_result=False)
+def unanalysed_posts(settings: Settings) -> list[Post]:
+    return [post for post in backends.sheet(settings).read_posts() if not post.ai_processed]
+
+
 @task(
-    name="analyse posts",
-    retries=2,
+    name="save analysis",
+    retries=3,
     retry_delay_seconds=RETRY_DELAYS,
     retry_condition_fn=retry_unless_permanent,
     cache_policy=NO_CACHE,
     persist_result=False,
 )
-def analyse_posts(settings: Settings) -> AnalyseResult:
-    """Analyse every unprocessed post in batches and write the results back in one batch."""
-    sheet, analyser = backends.sheet(settings), backends.analyser(settings)
-    pending = [post for post in sheet.read_posts() if not post.ai_processed]
-    results: dict[str, Analysis] = {}
-    for batch in batches([analysis_input(post) for post in pending], settings.analysis_batch_size):
-        results.update(analyse_batch(batch, settings.analysis_mode, analyser.version, settings))
+def save_analysis(settings: Settings, pending: list[Post], results: dict[str, Analysis]) -> AnalyseResult:
+    """Write every answer back in one batch; posts without a usable answer stay unprocessed."""
     analysed = apply_analysis(pending, results)
-    sheet.update_results(analysed)
+    backends.sheet(settings).update_results(analysed)
     projects = sum(1 for post in analysed if post.ai_project)
     return AnalyseResult(len(analysed), projects, len(pending) - len(analysed))

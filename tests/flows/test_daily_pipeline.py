@@ -1,0 +1,159 @@
+"""The daily pipeline on the embedded defaults and the shipped sample exports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from prefect.artifacts import Artifact
+
+from core.report import PipelineFailed, PipelineReport
+from flows.daily import daily_pipeline
+from integrations.analysis import OfflineAnalyser
+from integrations.errors import AnalyserError, PublishError, SheetError
+from integrations.ledger import PublishLedger
+from integrations.sheets import SqliteWorkbook
+from tasks.report import REPORT_ARTIFACT_KEY
+
+# Facts of examples/discord: 27 distinct posts from members (a bot's repost is not collected),
+# 6 more sightings of posts already seen.
+SAMPLE_POSTS, SAMPLE_DUPLICATES = 27, 6
+
+
+def run() -> tuple[bool, PipelineReport]:
+    state = daily_pipeline(return_state=True)
+    outcome = state.result(raise_on_failure=False)
+    report = outcome.report if isinstance(outcome, PipelineFailed) else outcome
+    assert isinstance(report, PipelineReport), f"flow ended without a report: {outcome!r}"
+    return state.is_completed(), report
+
+
+def outbox_files(folder: Path) -> list[Path]:
+    return sorted((folder / "outbox").glob("*.json")) if (folder / "outbox").exists() else []
+
+
+def phase(report: PipelineReport, name: str):
+    return next(p for p in report.phases if p.name == name)
+
+
+def test_first_run_collects_analyses_publishes_and_archives(guildflow_env: Path) -> None:
+    completed, report = run()
+    assert completed
+    assert (report.new_posts, report.duplicates_skipped) == (SAMPLE_POSTS, SAMPLE_DUPLICATES)
+    assert report.analysed == SAMPLE_POSTS and report.projects_found >= 8
+    [published] = outbox_files(guildflow_env)
+    assert report.receipt == f"outbox:{published.name}"
+    assert report.archived == SAMPLE_POSTS
+
+    book = SqliteWorkbook(guildflow_env / "workbook.sqlite")
+    assert book.read_posts() == []
+    record = json.loads(published.read_text())
+    assert len(record["post_links"]) == report.projects_found
+    assert book.archived_links() >= set(record["post_links"])
+
+    artifact = Artifact.get(REPORT_ARTIFACT_KEY)
+    assert artifact is not None and f"| new posts | {SAMPLE_POSTS} |" in artifact.data
+
+
+def test_second_run_finds_nothing_new_and_publishes_nothing(guildflow_env: Path) -> None:
+    run()
+    completed, report = run()
+    assert completed
+    assert (report.new_posts, report.analysed, report.archived, report.receipt) == (0, 0, 0, "")
+    assert report.duplicates_skipped == 0  # the cursor skipped every message already read
+    assert phase(report, "publish").detail == "nothing to publish"
+    assert len(outbox_files(guildflow_env)) == 1
+
+
+def test_lookback_rerun_sees_old_posts_as_duplicates(guildflow_env: Path) -> None:
+    run()
+    report = daily_pipeline(collection_mode="days", lookback=3650)
+    assert report.new_posts == 0 and report.duplicates_skipped == SAMPLE_POSTS + SAMPLE_DUPLICATES
+
+
+def test_a_failed_phase_lets_safe_phases_run_and_fails_the_run(
+    guildflow_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(self, posts, mode):
+        raise AnalyserError("analyser unavailable: check GUILDFLOW_ANALYSER")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(OfflineAnalyser, "analyse", unavailable)
+        completed, report = run()
+    assert not completed
+    assert [p.name for p in report.failed_phases] == ["analyse"]
+    assert "analyser unavailable" in phase(report, "analyse").detail
+    assert phase(report, "collect").ok and phase(report, "archive").ok
+    assert report.new_posts == SAMPLE_POSTS and report.receipt == "" and report.archived == 0
+    assert len(SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts()) == SAMPLE_POSTS
+    assert outbox_files(guildflow_env) == []
+
+    completed, report = run()  # same files: this run picks up where the failed one stopped
+    assert completed and report.analysed == SAMPLE_POSTS and report.archived == SAMPLE_POSTS
+    assert len(outbox_files(guildflow_env)) == 1
+
+
+def test_crash_after_publishing_never_publishes_twice(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(self, draft, receipt):
+        raise PublishError("simulated crash after the post went out")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(PublishLedger, "record", crash)
+        completed, report = run()
+    assert not completed and [p.name for p in report.failed_phases] == ["publish"]
+    [published] = outbox_files(guildflow_env)
+    assert report.archived < SAMPLE_POSTS  # projects wait for their receipt; the rest is archived
+
+    completed, report = run()
+    assert completed
+    assert outbox_files(guildflow_env) == [published]
+    assert report.receipt == f"outbox:{published.name}"
+    assert SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts() == []
+
+
+def test_a_retried_publish_task_publishes_once(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_record, calls = PublishLedger.record, []
+
+    def flaky(self, draft, receipt):
+        calls.append(receipt)
+        if len(calls) == 1:
+            raise ConnectionError("ledger went away")  # transient: the task retries
+        real_record(self, draft, receipt)
+
+    monkeypatch.setattr(PublishLedger, "record", flaky)
+    completed, report = run()
+    assert completed
+    assert len(calls) == 2 and calls[0] == calls[1]
+    assert len(outbox_files(guildflow_env)) == 1
+
+
+def test_rerun_after_a_failure_pays_no_analysis_twice(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_analyse, calls = OfflineAnalyser.analyse, []
+
+    def counting(self, posts, mode):
+        calls.append(len(posts))
+        return real_analyse(self, posts, mode)
+
+    def refuse(self, posts):
+        raise SheetError("workbook is locked")
+
+    monkeypatch.setattr(OfflineAnalyser, "analyse", counting)
+    with monkeypatch.context() as patch:
+        patch.setattr(SqliteWorkbook, "update_results", refuse)  # fails after analysing
+        completed, _ = run()
+    assert not completed and sum(calls) == SAMPLE_POSTS
+
+    completed, report = run()
+    assert completed and report.analysed == SAMPLE_POSTS
+    assert sum(calls) == SAMPLE_POSTS  # every batch came from Prefect's cache
+
+
+def test_bad_configuration_fails_before_anything_is_written(
+    guildflow_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GUILDFLOW_TIMEZONE", "Mars/Olympus")
+    state = daily_pipeline(return_state=True)
+    assert state.is_failed()
+    assert "GUILDFLOW_TIMEZONE" in str(state.result(raise_on_failure=False))
+    assert not (guildflow_env / "workbook.sqlite").exists()

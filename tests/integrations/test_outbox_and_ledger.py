@@ -1,0 +1,44 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from core.draft import Draft
+from integrations.errors import PublishError
+from integrations.ledger import PublishLedger
+from integrations.publishers import OutboxPublisher
+
+DRAFT = Draft(id="abc123", tweets=("one (1/2)", "two (2/2)"), post_links=("https://x.com/a/status/1",))
+
+
+def test_outbox_writes_one_file_per_draft_with_its_receipt(tmp_path: Path) -> None:
+    outbox = OutboxPublisher(tmp_path / "outbox")
+    receipt = outbox.publish(DRAFT)
+    assert receipt == "outbox:abc123.json"
+    record = json.loads((tmp_path / "outbox" / "abc123.json").read_text())
+    assert record["receipt"] == receipt and record["tweets"] == ["one (1/2)", "two (2/2)"]
+
+
+def test_publishing_the_same_draft_again_publishes_nothing(tmp_path: Path) -> None:
+    outbox = OutboxPublisher(tmp_path)
+    first = outbox.publish(DRAFT)
+    written = (tmp_path / "abc123.json").read_text()
+    assert outbox.publish(DRAFT) == first
+    assert (tmp_path / "abc123.json").read_text() == written
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_unwritable_outbox_names_the_setting(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(PublishError, match="GUILDFLOW_OUTBOX"):
+        OutboxPublisher(blocker / "outbox").publish(DRAFT)
+
+
+def test_ledger_remembers_drafts_and_their_links(tmp_path: Path) -> None:
+    ledger = PublishLedger(tmp_path / "ledger.sqlite")
+    assert ledger.receipt_for(DRAFT) is None
+    ledger.record(DRAFT, "outbox:abc123.json")
+    assert PublishLedger(tmp_path / "ledger.sqlite").receipt_for(DRAFT) == "outbox:abc123.json"
+    links = ["https://x.com/a/status/1", "https://x.com/b/status/2"]
+    assert ledger.receipts_for_links(links) == {"https://x.com/a/status/1": "outbox:abc123.json"}
