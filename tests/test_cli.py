@@ -1,0 +1,64 @@
+"""`guildflow check` and `guildflow serve` (running the pipeline is in tests/flows/test_cli_run.py)."""
+
+from pathlib import Path
+
+from prefect.settings import temporary_settings
+from typer.testing import CliRunner
+
+from deployments.schedules import DAILY_SCHEDULE_SLUG
+from guildflow.cli import app
+
+runner = CliRunner()
+
+
+def test_check_reports_every_service_and_writes_nothing(guildflow_env: Path) -> None:
+    with temporary_settings(restore_defaults={"api.url"}):
+        result = runner.invoke(app, ["check"])
+    assert result.exit_code == 0, result.output
+    for service in ("discord", "sheet", "analyser", "publisher", "ledger", "prefect"):
+        assert f"ok   {service}" in result.output
+    assert "2 channel(s), 73 messages" in result.output
+    assert list(guildflow_env.iterdir()) == []
+
+
+def test_check_names_a_corrupt_export(guildflow_env: Path, monkeypatch) -> None:
+    bad = guildflow_env / "export.json"
+    bad.write_text("{oops")
+    monkeypatch.setenv("GUILDFLOW_DISCORD_EXPORT", str(bad))
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "FAIL discord" in result.output and "export.json: not valid JSON" in result.output
+
+
+def test_check_reports_an_unreachable_prefect_api(guildflow_env: Path) -> None:
+    with temporary_settings(updates={"api.url": "http://127.0.0.1:9/api"}):
+        result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "FAIL prefect" in result.output and "prefect server start" in result.output
+
+
+def test_bad_configuration_exits_2_with_the_fix(guildflow_env: Path, monkeypatch) -> None:
+    monkeypatch.setenv("GUILDFLOW_SCHEDULE_CRON", "0 20 * *")
+    for command in (["check"], ["run", "daily"], ["serve"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2
+        assert "GUILDFLOW_SCHEDULE_CRON" in result.output
+    assert list(guildflow_env.iterdir()) == []
+
+
+def test_serve_keeps_schedules_active_on_shutdown(guildflow_env: Path, monkeypatch) -> None:
+    served = {}
+
+    def fake_serve(*deployments, pause_on_shutdown: bool = True, **kwargs) -> None:
+        served.update(deployments=deployments, pause_on_shutdown=pause_on_shutdown)
+
+    monkeypatch.setenv("GUILDFLOW_TIMEZONE", "America/New_York")
+    monkeypatch.setattr("prefect.serve", fake_serve)
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert served["pause_on_shutdown"] is False
+    [deployment] = served["deployments"]
+    assert deployment.name == "daily"
+    [schedule] = deployment.schedules
+    assert schedule.slug == DAILY_SCHEDULE_SLUG
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 20 * * *", "America/New_York")
