@@ -22,6 +22,7 @@ demo: install
 	$(BIN)/guildflow run daily
 
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 clean:

@@ -55,10 +55,7 @@ def tweet_text(content: str, embed_text: str) -> str:
 
 def posts_in_messages(messages: list[DiscordMessage], include_bots: bool) -> list[Post]:
     return [
-        post
-        for message in messages
-        if include_bots or not message.author_is_bot
-        for post in posts_in_message(message)
+        post for message in messages if include_bots or not message.author_is_bot for post in posts_in_message(message)
     ]
 
 

@@ -20,12 +20,8 @@ _PATH = (
 
 # The lookbehind keeps a host from matching as the tail of a longer one
 # (box.com, fakex.com, api.x.com) or as a path inside some other URL.
-_STATUS_LINK_IN_TEXT = re.compile(
-    rf"(?<![\w.@/-])(?:https?://)?{_HOST}{_PATH}", re.IGNORECASE
-)
-_STATUS_URL = re.compile(
-    rf"(?:https?://)?{_HOST}{_PATH}(?:[/?#]\S*)?", re.IGNORECASE
-)
+_STATUS_LINK_IN_TEXT = re.compile(rf"(?<![\w.@/-])(?:https?://)?{_HOST}{_PATH}", re.IGNORECASE)
+_STATUS_URL = re.compile(rf"(?:https?://)?{_HOST}{_PATH}(?:[/?#]\S*)?", re.IGNORECASE)
 _PROFILE_URL = re.compile(
     rf"(?:https?://)?{_HOST}/(?P<handle>[A-Za-z0-9_]{{1,15}})/?(?:[?#]\S*)?",
     re.IGNORECASE,

@@ -12,7 +12,9 @@ class CollectResult:
     duplicates_skipped: int
 
     def summary(self) -> str:
-        return f"{self.messages_read} messages, {self.new_posts} new posts, {self.duplicates_skipped} duplicates skipped"
+        return (
+            f"{self.messages_read} messages, {self.new_posts} new posts, {self.duplicates_skipped} duplicates skipped"
+        )
 
 
 @dataclass(frozen=True)

@@ -85,9 +85,24 @@ CHANNELS = {
 # Authors
 # --------------------------------------------------------------------------
 
-ROLE_ALPHA = {"id": discord_snowflake(_utc("2022-06-02T11:07:00.000"), 3), "name": "Alpha Hunter", "color": "#F1C40F", "position": 3}
-ROLE_MOD = {"id": discord_snowflake(_utc("2021-03-14T17:50:00.000"), 4), "name": "Moderator", "color": "#3498DB", "position": 5}
-ROLE_BOT = {"id": discord_snowflake(_utc("2021-03-15T09:00:00.000"), 5), "name": "Bots", "color": "#95A5A6", "position": 4}
+ROLE_ALPHA = {
+    "id": discord_snowflake(_utc("2022-06-02T11:07:00.000"), 3),
+    "name": "Alpha Hunter",
+    "color": "#F1C40F",
+    "position": 3,
+}
+ROLE_MOD = {
+    "id": discord_snowflake(_utc("2021-03-14T17:50:00.000"), 4),
+    "name": "Moderator",
+    "color": "#3498DB",
+    "position": 5,
+}
+ROLE_BOT = {
+    "id": discord_snowflake(_utc("2021-03-15T09:00:00.000"), 5),
+    "name": "Bots",
+    "color": "#95A5A6",
+    "position": 4,
+}
 
 
 def _user(created: str, name: str, nickname: str, avatar: int, *, bot=False, disc="0000", roles=(), color=None):
@@ -111,8 +126,12 @@ USERS = {
     "mei": _user("2017-09-30T12:25:44.672", "mei.lin", "Mei", 5),
     "sam": _user("2022-01-08T05:33:20.019", "satoshi_sam", "Sam", 0, roles=[ROLE_ALPHA], color="#F1C40F"),
     "nora": _user("2021-12-24T19:58:02.777", "nora_nft", "Nora 🎨", 1),
-    "guildbot": _user("2021-03-15T09:01:12.000", "GuildBot", "GuildBot", 0, bot=True, disc="4521", roles=[ROLE_BOT], color="#95A5A6"),
-    "xfeed": _user("2022-06-02T11:20:45.000", "XFeed", "XFeed", 3, bot=True, disc="7310", roles=[ROLE_BOT], color="#95A5A6"),
+    "guildbot": _user(
+        "2021-03-15T09:01:12.000", "GuildBot", "GuildBot", 0, bot=True, disc="4521", roles=[ROLE_BOT], color="#95A5A6"
+    ),
+    "xfeed": _user(
+        "2022-06-02T11:20:45.000", "XFeed", "XFeed", 3, bot=True, disc="7310", roles=[ROLE_BOT], color="#95A5A6"
+    ),
 }
 
 # --------------------------------------------------------------------------
@@ -121,74 +140,236 @@ USERS = {
 
 TWEET_DEFS = [
     # ---- new crypto / Web3 project announcements (intended: yes) ----
-    ("nova", "novaswap_xyz", "NovaSwap", True, "2026-11-17T07:58:40.000",
-     "Introducing NovaSwap: a cross-chain DEX on Base. Mainnet launches Nov 25, airdrop for early LPs 🪂 "
-     "Provide liquidity during the beta to qualify."),
-    ("orbit", "orbit_protocol", "Orbit Protocol", True, "2026-11-17T09:30:05.000",
-     "$ORBIT token TGE is set for Dec 2 🪐 Claim portal opens 24h before. Eligibility checker is live now."),
-    ("lumen", "lumen_chain", "Lumen Network", True, "2026-11-17T10:00:00.000",
-     "Lumen public testnet is live 🚀 Bridge Sepolia ETH, deploy contracts and farm testnet points. "
-     "Incentivized phase runs until Jan 15."),
-    ("veil", "veilpay_io", "VeilPay", True, "2026-11-17T11:04:31.000",
-     "Meet VeilPay: private stablecoin payments on Ethereum using zk proofs. Devnet is open today, "
-     "audits by two firms complete. Waitlist 👇"),
-    ("restakr", "restakr_fi", "Restakr", True, "2026-11-17T13:45:12.000",
-     "We raised a $12M seed led by Blockhaus Ventures and Tidewater Capital to build a restaking protocol "
-     "for rollup sequencers. Hiring Solidity + Rust engineers."),
-    ("pixel", "pixelpunksclub", "Pixel Punks Club", True, "2026-11-18T08:30:00.000",
-     "Pixel Punks NFT mint opens Nov 20, 16:00 UTC 🎨 5,555 supply · 0.02 ETH · allowlist gets the first hour. "
-     "Minting on Zora."),
-    ("drift", "driftbridge", "DriftBridge", True, "2026-11-18T10:15:27.000",
-     "DriftBridge v1 is live: an intent-based bridge across 12 chains with sub-10s fills. "
-     "Early users earn $DRIFT allocation."),
-    ("kelp", "kelp_stake", "Kelp", True, "2026-11-18T12:50:00.000",
-     "Introducing Kelp — liquid staking for Solana validators. Stake SOL, get kSOL, use it across DeFi. "
-     "Points program begins today 🌿"),
-    ("arcadia", "arcadia_onchain", "Arcadia", True, "2026-11-18T14:12:44.000",
-     "Arcadia season 0 open beta is live on Arbitrum ⚔️ A fully onchain roguelike — 10% of $ARC supply "
-     "is reserved for players."),
-    ("helix", "helixperps", "Helix", True, "2026-11-18T15:01:09.000",
-     "Helix is a new perp DEX on its own appchain. Closed beta opens Monday: 50x leverage, points for "
-     "traders and LPs. Apply for access ⬇️"),
-    ("quanta", "quanta_oracle", "Quanta Oracle", True, "2026-11-18T15:30:50.000",
-     "Quanta Oracle launches on Sui mainnet next week: pull-based price feeds with 400ms updates. "
-     "Devs can integrate the SDK today."),
-    ("zenith", "zenith_l2", "Zenith", True, "2026-11-19T09:00:00.000",
-     "Zenith mainnet beta is live: a ZK L2 rollup built for payments, settling to Ethereum. Bridge is open, "
-     "fees paid in ETH, $ZEN points start today."),
-    ("moss", "moss_dao", "MossDAO", True, "2026-11-19T13:58:21.000",
-     "The $MOSS airdrop is here 🌱 Snapshot taken Nov 15 for early contributors and Gitcoin donors. "
-     "Claim window opens Nov 22 for 30 days."),
+    (
+        "nova",
+        "novaswap_xyz",
+        "NovaSwap",
+        True,
+        "2026-11-17T07:58:40.000",
+        "Introducing NovaSwap: a cross-chain DEX on Base. Mainnet launches Nov 25, airdrop for early LPs 🪂 "
+        "Provide liquidity during the beta to qualify.",
+    ),
+    (
+        "orbit",
+        "orbit_protocol",
+        "Orbit Protocol",
+        True,
+        "2026-11-17T09:30:05.000",
+        "$ORBIT token TGE is set for Dec 2 🪐 Claim portal opens 24h before. Eligibility checker is live now.",
+    ),
+    (
+        "lumen",
+        "lumen_chain",
+        "Lumen Network",
+        True,
+        "2026-11-17T10:00:00.000",
+        "Lumen public testnet is live 🚀 Bridge Sepolia ETH, deploy contracts and farm testnet points. "
+        "Incentivized phase runs until Jan 15.",
+    ),
+    (
+        "veil",
+        "veilpay_io",
+        "VeilPay",
+        True,
+        "2026-11-17T11:04:31.000",
+        "Meet VeilPay: private stablecoin payments on Ethereum using zk proofs. Devnet is open today, "
+        "audits by two firms complete. Waitlist 👇",
+    ),
+    (
+        "restakr",
+        "restakr_fi",
+        "Restakr",
+        True,
+        "2026-11-17T13:45:12.000",
+        "We raised a $12M seed led by Blockhaus Ventures and Tidewater Capital to build a restaking protocol "
+        "for rollup sequencers. Hiring Solidity + Rust engineers.",
+    ),
+    (
+        "pixel",
+        "pixelpunksclub",
+        "Pixel Punks Club",
+        True,
+        "2026-11-18T08:30:00.000",
+        "Pixel Punks NFT mint opens Nov 20, 16:00 UTC 🎨 5,555 supply · 0.02 ETH · allowlist gets the first hour. "
+        "Minting on Zora.",
+    ),
+    (
+        "drift",
+        "driftbridge",
+        "DriftBridge",
+        True,
+        "2026-11-18T10:15:27.000",
+        "DriftBridge v1 is live: an intent-based bridge across 12 chains with sub-10s fills. "
+        "Early users earn $DRIFT allocation.",
+    ),
+    (
+        "kelp",
+        "kelp_stake",
+        "Kelp",
+        True,
+        "2026-11-18T12:50:00.000",
+        "Introducing Kelp — liquid staking for Solana validators. Stake SOL, get kSOL, use it across DeFi. "
+        "Points program begins today 🌿",
+    ),
+    (
+        "arcadia",
+        "arcadia_onchain",
+        "Arcadia",
+        True,
+        "2026-11-18T14:12:44.000",
+        "Arcadia season 0 open beta is live on Arbitrum ⚔️ A fully onchain roguelike — 10% of $ARC supply "
+        "is reserved for players.",
+    ),
+    (
+        "helix",
+        "helixperps",
+        "Helix",
+        True,
+        "2026-11-18T15:01:09.000",
+        "Helix is a new perp DEX on its own appchain. Closed beta opens Monday: 50x leverage, points for "
+        "traders and LPs. Apply for access ⬇️",
+    ),
+    (
+        "quanta",
+        "quanta_oracle",
+        "Quanta Oracle",
+        True,
+        "2026-11-18T15:30:50.000",
+        "Quanta Oracle launches on Sui mainnet next week: pull-based price feeds with 400ms updates. "
+        "Devs can integrate the SDK today.",
+    ),
+    (
+        "zenith",
+        "zenith_l2",
+        "Zenith",
+        True,
+        "2026-11-19T09:00:00.000",
+        "Zenith mainnet beta is live: a ZK L2 rollup built for payments, settling to Ethereum. Bridge is open, "
+        "fees paid in ETH, $ZEN points start today.",
+    ),
+    (
+        "moss",
+        "moss_dao",
+        "MossDAO",
+        True,
+        "2026-11-19T13:58:21.000",
+        "The $MOSS airdrop is here 🌱 Snapshot taken Nov 15 for early contributors and Gitcoin donors. "
+        "Claim window opens Nov 22 for 30 days.",
+    ),
     # ---- everything else (intended: no) ----
-    ("goal", "goalcast_fc", "GoalCast", False, "2026-11-16T22:47:13.000",
-     "WHAT A FINISH 🚀 93rd-minute volley wins the derby! Full highlights in the thread."),
-    ("btc", "btc_maxi_tom", "Tom ₿", False, "2026-11-17T16:05:40.000",
-     "Bitcoin just reclaimed $150k. Bears in shambles. Not financial advice."),
-    ("chef", "chefmarta", "Marta Cooks", False, "2026-11-17T17:20:00.000",
-     "Brown butter miso cookies: salty, chewy, ridiculous. Recipe below — rest the dough 24h, trust me 🍪"),
-    ("ai", "ai_dispatch", "AI Dispatch", False, "2026-11-18T10:52:36.000",
-     "A new open-weights 70B model just topped the reasoning leaderboard, beating several closed models. "
-     "Weights + paper out today."),
-    ("dev", "devtoolsdaily", "DevTools Daily", False, "2026-11-18T14:00:00.000",
-     "TIL: `git worktree add ../hotfix main` lets you work on a hotfix without stashing anything. Game changer."),
-    ("astro", "skyatnight_pix", "Sky at Night", False, "2026-11-19T07:12:58.000",
-     "Northern lights over Iceland last night 📸 no filter, just a 10s exposure."),
-    ("nba", "hoopsclips", "Hoops Clips", False, "2026-11-19T04:31:19.000",
-     "Buzzer-beater from half court to force OT 😱 the whole arena went silent"),
-    ("weather", "wxwatch_uk", "WX Watch UK", False, "2026-11-20T06:30:00.000",
-     "Storm warning: gusts up to 80mph along the west coast tonight. Secure loose items and avoid coastal roads."),
-    ("markets", "markets_now", "Markets Now", False, "2026-11-20T11:58:02.000",
-     "S&P 500 closes at a record high as tech rallies into the holidays 📈"),
-    ("cat", "catsofx", "Cats of X", False, "2026-11-20T15:44:30.000",
-     "he knocked the christmas tree over and then sat there like he'd done us a favor"),
-    ("startup", "techbeat_news", "TechBeat", False, "2026-11-20T17:40:11.000",
-     "NoteLoom raises $40M Series B to build AI-powered meeting notes for enterprise teams."),
-    ("meme", "dailymemehub", "Daily Meme Hub", False, "2026-11-20T19:03:47.000",
-     "me explaining to my family that I work on 'the cloud' and no, I can't fix the printer"),
-    ("f1", "paddockpulse", "Paddock Pulse", False, "2026-11-20T20:41:05.000",
-     "Pole position by 0.021s 🏎️ what a lap under the Las Vegas lights"),
-    ("py", "pytips_daily", "Python Tips", False, "2026-11-21T08:37:22.000",
-     "Python's free-threaded build is getting fast. Our benchmark: 3.1x speedup on CPU-bound threads vs the GIL build."),
+    (
+        "goal",
+        "goalcast_fc",
+        "GoalCast",
+        False,
+        "2026-11-16T22:47:13.000",
+        "WHAT A FINISH 🚀 93rd-minute volley wins the derby! Full highlights in the thread.",
+    ),
+    (
+        "btc",
+        "btc_maxi_tom",
+        "Tom ₿",
+        False,
+        "2026-11-17T16:05:40.000",
+        "Bitcoin just reclaimed $150k. Bears in shambles. Not financial advice.",
+    ),
+    (
+        "chef",
+        "chefmarta",
+        "Marta Cooks",
+        False,
+        "2026-11-17T17:20:00.000",
+        "Brown butter miso cookies: salty, chewy, ridiculous. Recipe below — rest the dough 24h, trust me 🍪",
+    ),
+    (
+        "ai",
+        "ai_dispatch",
+        "AI Dispatch",
+        False,
+        "2026-11-18T10:52:36.000",
+        "A new open-weights 70B model just topped the reasoning leaderboard, beating several closed models. "
+        "Weights + paper out today.",
+    ),
+    (
+        "dev",
+        "devtoolsdaily",
+        "DevTools Daily",
+        False,
+        "2026-11-18T14:00:00.000",
+        "TIL: `git worktree add ../hotfix main` lets you work on a hotfix without stashing anything. Game changer.",
+    ),
+    (
+        "astro",
+        "skyatnight_pix",
+        "Sky at Night",
+        False,
+        "2026-11-19T07:12:58.000",
+        "Northern lights over Iceland last night 📸 no filter, just a 10s exposure.",
+    ),
+    (
+        "nba",
+        "hoopsclips",
+        "Hoops Clips",
+        False,
+        "2026-11-19T04:31:19.000",
+        "Buzzer-beater from half court to force OT 😱 the whole arena went silent",
+    ),
+    (
+        "weather",
+        "wxwatch_uk",
+        "WX Watch UK",
+        False,
+        "2026-11-20T06:30:00.000",
+        "Storm warning: gusts up to 80mph along the west coast tonight. Secure loose items and avoid coastal roads.",
+    ),
+    (
+        "markets",
+        "markets_now",
+        "Markets Now",
+        False,
+        "2026-11-20T11:58:02.000",
+        "S&P 500 closes at a record high as tech rallies into the holidays 📈",
+    ),
+    (
+        "cat",
+        "catsofx",
+        "Cats of X",
+        False,
+        "2026-11-20T15:44:30.000",
+        "he knocked the christmas tree over and then sat there like he'd done us a favor",
+    ),
+    (
+        "startup",
+        "techbeat_news",
+        "TechBeat",
+        False,
+        "2026-11-20T17:40:11.000",
+        "NoteLoom raises $40M Series B to build AI-powered meeting notes for enterprise teams.",
+    ),
+    (
+        "meme",
+        "dailymemehub",
+        "Daily Meme Hub",
+        False,
+        "2026-11-20T19:03:47.000",
+        "me explaining to my family that I work on 'the cloud' and no, I can't fix the printer",
+    ),
+    (
+        "f1",
+        "paddockpulse",
+        "Paddock Pulse",
+        False,
+        "2026-11-20T20:41:05.000",
+        "Pole position by 0.021s 🏎️ what a lap under the Las Vegas lights",
+    ),
+    (
+        "py",
+        "pytips_daily",
+        "Python Tips",
+        False,
+        "2026-11-21T08:37:22.000",
+        "Python's free-threaded build is getting fast. Our benchmark: 3.1x speedup on CPU-bound threads vs the GIL build.",
+    ),
 ]
 
 TWEETS: dict[str, dict] = {}
@@ -217,12 +398,14 @@ def tw(key: str, *, url_host: str = "twitter.com", image: bool = False) -> dict:
     label = f"{t['name']} (@{t['handle']})"
     images = []
     if image:
-        images.append({
-            "url": f"https://pbs.twimg.com/media/G{t['id'][-10:]}xQ.jpg",
-            "canonicalUrl": f"https://pbs.twimg.com/media/G{t['id'][-10:]}xQ.jpg",
-            "width": 1600,
-            "height": 1066,
-        })
+        images.append(
+            {
+                "url": f"https://pbs.twimg.com/media/G{t['id'][-10:]}xQ.jpg",
+                "canonicalUrl": f"https://pbs.twimg.com/media/G{t['id'][-10:]}xQ.jpg",
+                "width": 1600,
+                "height": 1066,
+            }
+        )
     return {
         "title": f"{label} on X",
         "url": f"https://{url_host}/{t['handle']}/status/{t['id']}",
@@ -295,8 +478,10 @@ def react(emoji: str, *user_keys: str) -> dict:
     }
 
 
-REMINDER = ("☀️ Daily reminder: drop alpha with a source, no referral links, DYOR. "
-            "X links posted here are logged to the alpha sheet automatically.")
+REMINDER = (
+    "☀️ Daily reminder: drop alpha with a source, no referral links, DYOR. "
+    "X links posted here are logged to the alpha sheet automatically."
+)
 
 # --------------------------------------------------------------------------
 # Messages.  M(time, author, content, embeds=[...], edited=..., reply_to=..., ...)
@@ -304,8 +489,7 @@ REMINDER = ("☀️ Daily reminder: drop alpha with a source, no referral links,
 # --------------------------------------------------------------------------
 
 
-def M(ts, author, content, embeds=(), *, posts=(), edited=None, reply_to=None, pinned=False,
-      reactions=(), tag=None):
+def M(ts, author, content, embeds=(), *, posts=(), edited=None, reply_to=None, pinned=False, reactions=(), tag=None):
     return {
         "ts": _utc(ts),
         "author": author,
@@ -324,139 +508,322 @@ WEB3_ALPHA = [
     # ---- Tue 17 Nov
     M("2026-11-17T08:02:11.340", "guildbot", REMINDER, pinned=True),
     M("2026-11-17T08:14:37.902", "alice", "gm gm ☕"),
-    M("2026-11-17T08:15:02.123", "kate", f"gm. big day, NovaSwap finally announced https://x.com/novaswap_xyz/status/{sid('nova')}",
-      [tw("nova")], posts=["nova"], tag="nova-1", reactions=[react("🔥", "dave", "sam", "nora")]),
+    M(
+        "2026-11-17T08:15:02.123",
+        "kate",
+        f"gm. big day, NovaSwap finally announced https://x.com/novaswap_xyz/status/{sid('nova')}",
+        [tw("nova")],
+        posts=["nova"],
+        tag="nova-1",
+        reactions=[react("🔥", "dave", "sam", "nora")],
+    ),
     M("2026-11-17T08:16:40.551", "bob", "cross-chain DEX on Base again? what's different this time", reply_to="nova-1"),
-    M("2026-11-17T08:19:05.017", "kate", "intent-based routing + an LP airdrop. mainnet on the 25th, I'm aping the beta pools"),
-    M("2026-11-17T09:47:22.688", "dave",
-      f"orbit TGE date is out https://mobile.twitter.com/orbit_protocol/status/{sid('orbit')}?s=20&t=Xk3pLq9aZ0bNvR2sT4uW1g",
-      [tw("orbit")], posts=["orbit"]),
+    M(
+        "2026-11-17T08:19:05.017",
+        "kate",
+        "intent-based routing + an LP airdrop. mainnet on the 25th, I'm aping the beta pools",
+    ),
+    M(
+        "2026-11-17T09:47:22.688",
+        "dave",
+        f"orbit TGE date is out https://mobile.twitter.com/orbit_protocol/status/{sid('orbit')}?s=20&t=Xk3pLq9aZ0bNvR2sT4uW1g",
+        [tw("orbit")],
+        posts=["orbit"],
+    ),
     M("2026-11-17T09:50:13.245", "alice", "eligibility checker says I'm in 🙏"),
-    M("2026-11-17T11:32:48.470", "sam",
-      f"two testnets dropped today: https://twitter.com/lumen_chain/status/{sid('lumen')} and "
-      f"https://x.com/veilpay_io/status/{sid('veil')}",
-      [tw("lumen"), tw("veil")], posts=["lumen", "veil"]),
+    M(
+        "2026-11-17T11:32:48.470",
+        "sam",
+        f"two testnets dropped today: https://twitter.com/lumen_chain/status/{sid('lumen')} and "
+        f"https://x.com/veilpay_io/status/{sid('veil')}",
+        [tw("lumen"), tw("veil")],
+        posts=["lumen", "veil"],
+    ),
     M("2026-11-17T11:35:00.809", "nora", "lumen testnet faucet is already dry lol"),
-    M("2026-11-17T14:03:29.356", "mei", "look at this 👀", [tw("restakr")], posts=["restakr"],
-      reactions=[react("👀", "kate", "bob")]),
+    M(
+        "2026-11-17T14:03:29.356",
+        "mei",
+        "look at this 👀",
+        [tw("restakr")],
+        posts=["restakr"],
+        reactions=[react("👀", "kate", "bob")],
+    ),
     M("2026-11-17T14:05:51.002", "bob", "$12M seed for restaking sequencers. restaking summer never ended apparently"),
-    M("2026-11-17T16:20:16.731", "dave", f"off topic but https://x.com/btc_maxi_tom/status/{sid('btc')} 🚀🚀",
-      [tw("btc")], posts=["btc"]),
+    M(
+        "2026-11-17T16:20:16.731",
+        "dave",
+        f"off topic but https://x.com/btc_maxi_tom/status/{sid('btc')} 🚀🚀",
+        [tw("btc")],
+        posts=["btc"],
+    ),
     M("2026-11-17T16:22:40.118", "alice", "tom has been saying that since 2021 😂"),
-    M("2026-11-17T19:45:09.664", "sam", "there's a space on restaking risks tonight https://x.com/i/spaces/1OdKrjPkXrLJX"),
+    M(
+        "2026-11-17T19:45:09.664",
+        "sam",
+        "there's a space on restaking risks tonight https://x.com/i/spaces/1OdKrjPkXrLJX",
+    ),
     # ---- Wed 18 Nov
     M("2026-11-18T08:00:04.212", "guildbot", REMINDER),
-    M("2026-11-18T08:41:27.593", "kate",
-      f"orbit again for those who missed it yesterday https://vxtwitter.com/orbit_protocol/status/{sid('orbit')}",
-      [tw("orbit")], posts=["orbit"]),
-    M("2026-11-18T09:12:55.040", "nora", f"Pixel Punks mint details 🎨 https://fixupx.com/pixelpunksclub/status/{sid('pixel')}",
-      [tw("pixel", url_host="x.com")], posts=["pixel"]),
+    M(
+        "2026-11-18T08:41:27.593",
+        "kate",
+        f"orbit again for those who missed it yesterday https://vxtwitter.com/orbit_protocol/status/{sid('orbit')}",
+        [tw("orbit")],
+        posts=["orbit"],
+    ),
+    M(
+        "2026-11-18T09:12:55.040",
+        "nora",
+        f"Pixel Punks mint details 🎨 https://fixupx.com/pixelpunksclub/status/{sid('pixel')}",
+        [tw("pixel", url_host="x.com")],
+        posts=["pixel"],
+    ),
     M("2026-11-18T09:14:02.377", "mei", "0.02 is fair. allowlist only gets the first hour tho"),
-    M("2026-11-18T10:30:44.915", "bob", "this team's repo looks legit btw https://github.com/driftbridge/intents-core",
-      [gh("driftbridge/intents-core", "Solver network and settlement contracts for DriftBridge intents.")]),
-    M("2026-11-18T10:33:19.286", "bob", f"and the announcement itself: <https://x.com/driftbridge/status/{sid('drift')}>",
-      posts=["drift"], edited="2026-11-18T10:35:02.640"),
-    M("2026-11-18T13:07:31.154", "alice", f"[Kelp is live on Solana](https://x.com/kelp_stake/status/{sid('kelp')}) — points from day one",
-      [tw("kelp")], posts=["kelp"]),
+    M(
+        "2026-11-18T10:30:44.915",
+        "bob",
+        "this team's repo looks legit btw https://github.com/driftbridge/intents-core",
+        [gh("driftbridge/intents-core", "Solver network and settlement contracts for DriftBridge intents.")],
+    ),
+    M(
+        "2026-11-18T10:33:19.286",
+        "bob",
+        f"and the announcement itself: <https://x.com/driftbridge/status/{sid('drift')}>",
+        posts=["drift"],
+        edited="2026-11-18T10:35:02.640",
+    ),
+    M(
+        "2026-11-18T13:07:31.154",
+        "alice",
+        f"[Kelp is live on Solana](https://x.com/kelp_stake/status/{sid('kelp')}) — points from day one",
+        [tw("kelp")],
+        posts=["kelp"],
+    ),
     M("2026-11-18T13:09:12.808", "sam", "follow https://x.com/solana too, they posted the validator list"),
-    M("2026-11-18T15:55:48.399", "dave",
-      "3 things on my radar today:\n"
-      f"https://x.com/arcadia_onchain/status/{sid('arcadia')}\n"
-      f"https://fxtwitter.com/helixperps/status/{sid('helix')}\n"
-      f"https://twitter.com/quanta_oracle/status/{sid('quanta')}",
-      [tw("arcadia"), tw("helix", url_host="x.com"), tw("quanta")], posts=["arcadia", "helix", "quanta"],
-      reactions=[react("🔥", "kate")]),
+    M(
+        "2026-11-18T15:55:48.399",
+        "dave",
+        "3 things on my radar today:\n"
+        f"https://x.com/arcadia_onchain/status/{sid('arcadia')}\n"
+        f"https://fxtwitter.com/helixperps/status/{sid('helix')}\n"
+        f"https://twitter.com/quanta_oracle/status/{sid('quanta')}",
+        [tw("arcadia"), tw("helix", url_host="x.com"), tw("quanta")],
+        posts=["arcadia", "helix", "quanta"],
+        reactions=[react("🔥", "kate")],
+    ),
     M("2026-11-18T15:58:30.067", "kate", "helix 50x on an appchain... what could go wrong"),
     M("2026-11-18T16:01:02.990", "dave", "everything, that's the fun part"),
-    M("2026-11-18T21:18:37.521", "mei", f"wrong channel but the cookie recipe from #general https://x.com/chefmarta/status/{sid('chef')}",
-      [tw("chef")], posts=["chef"]),
+    M(
+        "2026-11-18T21:18:37.521",
+        "mei",
+        f"wrong channel but the cookie recipe from #general https://x.com/chefmarta/status/{sid('chef')}",
+        [tw("chef")],
+        posts=["chef"],
+    ),
     # ---- Thu 19 Nov
     M("2026-11-19T08:00:03.775", "guildbot", REMINDER),
-    M("2026-11-19T09:20:41.432", "alice", f"Zenith mainnet beta 👇 https://twitter.com/zenith_l2/status/{sid('zenith')}?s=46",
-      [tw("zenith")], posts=["zenith"]),
-    M("2026-11-19T09:21:15.006", "xfeed", f"📣 New post from @zenith_l2: https://x.com/zenith_l2/status/{sid('zenith')}",
-      [tw("zenith")], posts=["zenith"]),
+    M(
+        "2026-11-19T09:20:41.432",
+        "alice",
+        f"Zenith mainnet beta 👇 https://twitter.com/zenith_l2/status/{sid('zenith')}?s=46",
+        [tw("zenith")],
+        posts=["zenith"],
+    ),
+    M(
+        "2026-11-19T09:21:15.006",
+        "xfeed",
+        f"📣 New post from @zenith_l2: https://x.com/zenith_l2/status/{sid('zenith')}",
+        [tw("zenith")],
+        posts=["zenith"],
+    ),
     M("2026-11-19T09:25:50.318", "bob", "bridged 0.1 ETH, took about 40s. fees tiny"),
-    M("2026-11-19T11:02:19.847", "nora",
-      f"reposting from #general, relevant for the AI-agent token narrative: https://twitter.com/i/web/status/{sid('ai')}",
-      [tw("ai")], posts=["ai"]),
-    M("2026-11-19T12:40:07.163", "sam", "weekly alpha call recording https://www.youtube.com/watch?v=Kq3a9Xw1pZc",
-      [yt("Kq3a9Xw1pZc", "Weekly Alpha Call #47", "NovaSwap, Orbit TGE, restaking and this week's testnets.")]),
-    M("2026-11-19T14:14:14.141", "kate",
-      f"MossDAO airdrop snapshot was the 15th, check if you donated on gitcoin "
-      f"https://www.x.com/moss_dao/status/{sid('moss')} (claim opens the 22nd)",
-      [tw("moss")], posts=["moss"], edited="2026-11-19T14:21:37.905"),
+    M(
+        "2026-11-19T11:02:19.847",
+        "nora",
+        f"reposting from #general, relevant for the AI-agent token narrative: https://twitter.com/i/web/status/{sid('ai')}",
+        [tw("ai")],
+        posts=["ai"],
+    ),
+    M(
+        "2026-11-19T12:40:07.163",
+        "sam",
+        "weekly alpha call recording https://www.youtube.com/watch?v=Kq3a9Xw1pZc",
+        [yt("Kq3a9Xw1pZc", "Weekly Alpha Call #47", "NovaSwap, Orbit TGE, restaking and this week's testnets.")],
+    ),
+    M(
+        "2026-11-19T14:14:14.141",
+        "kate",
+        f"MossDAO airdrop snapshot was the 15th, check if you donated on gitcoin "
+        f"https://www.x.com/moss_dao/status/{sid('moss')} (claim opens the 22nd)",
+        [tw("moss")],
+        posts=["moss"],
+        edited="2026-11-19T14:21:37.905",
+    ),
     M("2026-11-19T14:16:58.620", "dave", "missed it. as usual"),
     M("2026-11-19T17:45:30.258", "mei", "is X down for anyone else? https://twitter.com/home just spins"),
     # ---- Fri 20 Nov
     M("2026-11-20T08:00:05.501", "guildbot", REMINDER),
-    M("2026-11-20T10:11:11.111", "nora", f"DriftBridge fills really are fast https://fixvx.com/driftbridge/status/{sid('drift')}",
-      [tw("drift")], posts=["drift"]),
+    M(
+        "2026-11-20T10:11:11.111",
+        "nora",
+        f"DriftBridge fills really are fast https://fixvx.com/driftbridge/status/{sid('drift')}",
+        [tw("drift")],
+        posts=["drift"],
+    ),
     M("2026-11-20T10:14:40.739", "bob", "confirmed, 8s from Base to Arbitrum"),
-    M("2026-11-20T13:30:02.884", "sam", "anyone farming the Lumen incentivized testnet seriously? worth running a node?"),
+    M(
+        "2026-11-20T13:30:02.884",
+        "sam",
+        "anyone farming the Lumen incentivized testnet seriously? worth running a node?",
+    ),
     M("2026-11-20T13:34:27.416", "kate", "running one on a hetzner box, ~€5/mo. points look decent so far"),
     M("2026-11-20T16:00:59.932", "nora", "MINT IS LIVE 🎨🎨"),
     M("2026-11-20T16:03:12.275", "alice", "gas spiked lol. minted 2"),
-    M("2026-11-20T18:22:48.690", "dave", f"not crypto but $40M for AI meeting notes lmao https://x.com/techbeat_news/status/{sid('startup')}",
-      [tw("startup")], posts=["startup"]),
-    M("2026-11-20T20:12:45.353", "dave",
-      f"https://x.com/dailymemehub/status/{sid('meme')} me explaining my job at thanksgiving",
-      [tw("meme")], posts=["meme"], reactions=[react("😂", "alice", "mei", "nora", "sam")]),
+    M(
+        "2026-11-20T18:22:48.690",
+        "dave",
+        f"not crypto but $40M for AI meeting notes lmao https://x.com/techbeat_news/status/{sid('startup')}",
+        [tw("startup")],
+        posts=["startup"],
+    ),
+    M(
+        "2026-11-20T20:12:45.353",
+        "dave",
+        f"https://x.com/dailymemehub/status/{sid('meme')} me explaining my job at thanksgiving",
+        [tw("meme")],
+        posts=["meme"],
+        reactions=[react("😂", "alice", "mei", "nora", "sam")],
+    ),
     # ---- Sat 21 Nov
     M("2026-11-21T08:00:02.087", "guildbot", REMINDER),
     M("2026-11-21T09:05:33.544", "mei", "Restakr is hiring rust devs btw, if anyone's looking"),
-    M("2026-11-21T10:48:20.196", "kate", "solid week: novaswap, orbit, zenith, kelp, arcadia, helix, moss... sheet is getting long"),
+    M(
+        "2026-11-21T10:48:20.196",
+        "kate",
+        "solid week: novaswap, orbit, zenith, kelp, arcadia, helix, moss... sheet is getting long",
+    ),
 ]
 
 GENERAL = [
     # ---- Tue 17 Nov
     M("2026-11-17T09:02:44.605", "alice", "morning all! anyone watch the derby last night?"),
-    M("2026-11-17T09:05:10.932", "bob", f"https://x.com/goalcast_fc/status/{sid('goal')} that volley 🤯",
-      [tw("goal")], posts=["goal"]),
+    M(
+        "2026-11-17T09:05:10.932",
+        "bob",
+        f"https://x.com/goalcast_fc/status/{sid('goal')} that volley 🤯",
+        [tw("goal")],
+        posts=["goal"],
+    ),
     M("2026-11-17T09:07:31.480", "mei", "unreal finish"),
     M("2026-11-17T12:30:00.014", "guildbot", "👋 Welcome to our 3 new members! Say hi and check out #rules."),
-    M("2026-11-17T18:44:21.837", "nora", f"this recipe is dangerous, made them twice already https://twitter.com/chefmarta/status/{sid('chef')}",
-      [tw("chef")], posts=["chef"]),
+    M(
+        "2026-11-17T18:44:21.837",
+        "nora",
+        f"this recipe is dangerous, made them twice already https://twitter.com/chefmarta/status/{sid('chef')}",
+        [tw("chef")],
+        posts=["chef"],
+    ),
     # ---- Wed 18 Nov
-    M("2026-11-18T08:30:12.446", "kate",
-      f"for the non-alpha people: https://fxtwitter.com/novaswap_xyz/status/{sid('nova')} airdrop for LPs, easy one",
-      [tw("nova", url_host="x.com")], posts=["nova"]),
+    M(
+        "2026-11-18T08:30:12.446",
+        "kate",
+        f"for the non-alpha people: https://fxtwitter.com/novaswap_xyz/status/{sid('nova')} airdrop for LPs, easy one",
+        [tw("nova", url_host="x.com")],
+        posts=["nova"],
+    ),
     M("2026-11-18T08:32:40.159", "alice", "what's an LP 😅", tag="lp-q"),
-    M("2026-11-18T08:35:05.773", "kate", "liquidity provider — you deposit tokens into the pool and earn a cut of the fees",
-      reply_to="lp-q"),
-    M("2026-11-18T11:11:48.020", "sam",
-      f"new open-weights model just dropped https://x.com/ai_dispatch/status/{sid('ai')}?s=20&t=pQ8vN2mZr5KdLx0WjYb7Ag",
-      [tw("ai")], posts=["ai"]),
-    M("2026-11-18T11:15:22.391", "bob", "benchmarks look legit, going to try it locally tonight",
-      edited="2026-11-18T11:19:06.204"),
-    M("2026-11-18T15:40:33.962", "mei", f"TIL https://www.twitter.com/devtoolsdaily/status/{sid('dev')}",
-      [tw("dev")], posts=["dev"]),
+    M(
+        "2026-11-18T08:35:05.773",
+        "kate",
+        "liquidity provider — you deposit tokens into the pool and earn a cut of the fees",
+        reply_to="lp-q",
+    ),
+    M(
+        "2026-11-18T11:11:48.020",
+        "sam",
+        f"new open-weights model just dropped https://x.com/ai_dispatch/status/{sid('ai')}?s=20&t=pQ8vN2mZr5KdLx0WjYb7Ag",
+        [tw("ai")],
+        posts=["ai"],
+    ),
+    M(
+        "2026-11-18T11:15:22.391",
+        "bob",
+        "benchmarks look legit, going to try it locally tonight",
+        edited="2026-11-18T11:19:06.204",
+    ),
+    M(
+        "2026-11-18T15:40:33.962",
+        "mei",
+        f"TIL https://www.twitter.com/devtoolsdaily/status/{sid('dev')}",
+        [tw("dev")],
+        posts=["dev"],
+    ),
     M("2026-11-18T15:43:00.508", "dave", "worktrees are so underrated"),
     # ---- Thu 19 Nov
     M("2026-11-19T10:05:17.227", "nora", "mint tomorrow, who's in?", [tw("pixel")], posts=["pixel"]),
-    M("2026-11-19T13:27:50.681", "alice", f"bucket list 😍 https://x.com/skyatnight_pix/status/{sid('astro')}/photo/1",
-      [tw("astro", image=True)], posts=["astro"]),
+    M(
+        "2026-11-19T13:27:50.681",
+        "alice",
+        f"bucket list 😍 https://x.com/skyatnight_pix/status/{sid('astro')}/photo/1",
+        [tw("astro", image=True)],
+        posts=["astro"],
+    ),
     M("2026-11-19T13:30:04.315", "mei", "went to Tromsø last year, saw them 3 nights in a row"),
-    M("2026-11-19T20:55:38.874", "dave", f"https://vxtwitter.com/hoopsclips/status/{sid('nba')}",
-      [tw("nba")], posts=["nba"]),
+    M(
+        "2026-11-19T20:55:38.874",
+        "dave",
+        f"https://vxtwitter.com/hoopsclips/status/{sid('nba')}",
+        [tw("nba")],
+        posts=["nba"],
+    ),
     # ---- Fri 20 Nov
-    M("2026-11-20T07:48:19.140", "sam", f"storm incoming, stay safe UK folks <https://twitter.com/wxwatch_uk/status/{sid('weather')}>",
-      posts=["weather"]),
-    M("2026-11-20T12:12:12.712", "bob", f"markets ripping https://x.com/markets_now/status/{sid('markets')}",
-      [tw("markets")], posts=["markets"]),
+    M(
+        "2026-11-20T07:48:19.140",
+        "sam",
+        f"storm incoming, stay safe UK folks <https://twitter.com/wxwatch_uk/status/{sid('weather')}>",
+        posts=["weather"],
+    ),
+    M(
+        "2026-11-20T12:12:12.712",
+        "bob",
+        f"markets ripping https://x.com/markets_now/status/{sid('markets')}",
+        [tw("markets")],
+        posts=["markets"],
+    ),
     M("2026-11-20T12:15:40.593", "kate", "and still crypto is where the fun is"),
     M("2026-11-20T17:05:27.829", "mei", "😂😂😂", [tw("cat")], posts=["cat"]),
-    M("2026-11-20T21:30:02.366", "alice", f"Vegas qualifying was wild https://fixupx.com/paddockpulse/status/{sid('f1')}",
-      [tw("f1", url_host="x.com")], posts=["f1"]),
+    M(
+        "2026-11-20T21:30:02.366",
+        "alice",
+        f"Vegas qualifying was wild https://fixupx.com/paddockpulse/status/{sid('f1')}",
+        [tw("f1", url_host="x.com")],
+        posts=["f1"],
+    ),
     # ---- Sat 21 Nov
-    M("2026-11-21T09:00:01.000", "guildbot", "📅 Community call today at 18:00 UTC in #stage. Agenda: guildflow demo + Q&A."),
-    M("2026-11-21T09:41:56.257", "nora", f"https://x.com/pytips_daily/status/{sid('py')} free-threading is finally paying off",
-      [tw("py")], posts=["py"]),
-    M("2026-11-21T09:45:10.968", "sam",
-      "3.1x on CPU-bound is huge if it holds up on real workloads (edit: it's their own benchmark, grain of salt)",
-      edited="2026-11-21T09:52:44.010"),
-    M("2026-11-21T10:20:30.481", "dave", "last week's call if you missed it https://youtu.be/Kq3a9Xw1pZc",
-      [yt("Kq3a9Xw1pZc", "Weekly Alpha Call #47", "NovaSwap, Orbit TGE, restaking and this week's testnets.")]),
+    M(
+        "2026-11-21T09:00:01.000",
+        "guildbot",
+        "📅 Community call today at 18:00 UTC in #stage. Agenda: guildflow demo + Q&A.",
+    ),
+    M(
+        "2026-11-21T09:41:56.257",
+        "nora",
+        f"https://x.com/pytips_daily/status/{sid('py')} free-threading is finally paying off",
+        [tw("py")],
+        posts=["py"],
+    ),
+    M(
+        "2026-11-21T09:45:10.968",
+        "sam",
+        "3.1x on CPU-bound is huge if it holds up on real workloads (edit: it's their own benchmark, grain of salt)",
+        edited="2026-11-21T09:52:44.010",
+    ),
+    M(
+        "2026-11-21T10:20:30.481",
+        "dave",
+        "last week's call if you missed it https://youtu.be/Kq3a9Xw1pZc",
+        [yt("Kq3a9Xw1pZc", "Weekly Alpha Call #47", "NovaSwap, Orbit TGE, restaking and this week's testnets.")],
+    ),
     M("2026-11-21T10:30:00.733", "alice", "see you all at 18:00 👋"),
 ]
 
@@ -612,7 +979,7 @@ def main() -> None:
         "# guildflow sample data",
         "",
         "`discord/web3-alpha.json` and `discord/general.json` are DiscordChatExporter JSON exports of two channels of the",
-        f"fictional guild \"Guildflow Demo\" (17–21 Nov 2026), regenerated deterministically by `python examples/make_sample_export.py`.",
+        'fictional guild "Guildflow Demo" (17–21 Nov 2026), regenerated deterministically by `python examples/make_sample_export.py`.',
         f"- Messages: {counts['messages']} ({per_channel['web3-alpha']} in #web3-alpha, {per_channel['general']} in #general); "
         f"{counts['with_status']} reference an X status ({counts['status_refs']} references), {counts['no_link']} have no link at all.",
         f"- Distinct X posts: {len(occurrences)} — {projects} intended as new crypto/Web3 project announcements, "

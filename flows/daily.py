@@ -69,6 +69,8 @@ def _outcome(name: str, state: State | None, none_means: str = "skipped") -> Pha
         return PhaseOutcome(name, ok=True, detail=none_means)
     if not state.is_completed():
         error = state.result(raise_on_failure=False)
-        return PhaseOutcome(name, ok=False, detail=str(error) if isinstance(error, BaseException) else state.message or "")
+        return PhaseOutcome(
+            name, ok=False, detail=str(error) if isinstance(error, BaseException) else state.message or ""
+        )
     value = state.result()
     return PhaseOutcome(name, ok=True, detail=value.summary() if value is not None else none_means)

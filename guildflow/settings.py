@@ -26,9 +26,7 @@ class ConfigurationError(ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="GUILDFLOW_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="GUILDFLOW_", env_file=".env", extra="ignore", frozen=True)
 
     discord_export: str = Field(
         "examples/discord/*.json",
@@ -67,9 +65,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"'{value}' is not an IANA time zone; use a name like 'UTC' or 'Europe/Berlin'"
-            ) from None
+            raise ValueError(f"'{value}' is not an IANA time zone; use a name like 'UTC' or 'Europe/Berlin'") from None
         return value
 
 

@@ -83,9 +83,7 @@ def parse_export(path: Path) -> list[DiscordMessage]:
             raise TypeError("'messages' is not a list")
         return [_message(raw, channel_id) for raw in raw_messages]
     except (KeyError, TypeError, ValueError) as error:
-        raise SourceError(
-            f"{path}: not a DiscordChatExporter JSON export ({_describe(error)}); {EXPORT_FIX}"
-        ) from None
+        raise SourceError(f"{path}: not a DiscordChatExporter JSON export ({_describe(error)}); {EXPORT_FIX}") from None
 
 
 def _describe(error: Exception) -> str:

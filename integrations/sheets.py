@@ -124,9 +124,7 @@ class SqliteWorkbook:
             cells = post_to_row(post)
             rows.append([cells[index] for index in indexes] + [post.post_link])
         with self._write() as db:
-            db.executemany(
-                f'UPDATE {_quoted(POSTS_WORKSHEET)} SET {assignments} WHERE "Post Link" = ?', rows
-            )
+            db.executemany(f'UPDATE {_quoted(POSTS_WORKSHEET)} SET {assignments} WHERE "Post Link" = ?', rows)
 
     def append_archive(self, posts: list[Post], processed_at: datetime) -> None:
         with self._write() as db:
@@ -186,12 +184,11 @@ _FIX = "set GUILDFLOW_WORKBOOK to a writable SQLite file (it is created if missi
 
 def _ensure_tables(db: sqlite3.Connection) -> None:
     db.execute(
-        f"CREATE TABLE IF NOT EXISTS {_quoted(POSTS_WORKSHEET)} "
-        f"({_columns_sql(POST_COLUMNS)}, UNIQUE(\"Post Link\"))"
+        f'CREATE TABLE IF NOT EXISTS {_quoted(POSTS_WORKSHEET)} ({_columns_sql(POST_COLUMNS)}, UNIQUE("Post Link"))'
     )
     db.execute(
         f"CREATE TABLE IF NOT EXISTS {_quoted(ARCHIVE_WORKSHEET)} "
-        f"({_columns_sql(ARCHIVE_COLUMNS)}, UNIQUE(\"Post Link\"))"
+        f'({_columns_sql(ARCHIVE_COLUMNS)}, UNIQUE("Post Link"))'
     )
     db.execute(f"CREATE TABLE IF NOT EXISTS {CURSORS_TABLE} (channel_id TEXT PRIMARY KEY, message_id TEXT)")
 

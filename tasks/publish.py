@@ -30,7 +30,9 @@ def write_draft(settings: Settings, day: date) -> Draft | None:
     sheet, ledger = backends.sheet(settings), backends.publish_ledger(settings)
     waiting = [post for post in sheet.read_posts() if post.ai_project and not post.publication_receipt]
     published = ledger.receipts_for_links([post.post_link for post in waiting])
-    reconciled = [replace(post, publication_receipt=published[post.post_link]) for post in waiting if post.post_link in published]
+    reconciled = [
+        replace(post, publication_receipt=published[post.post_link]) for post in waiting if post.post_link in published
+    ]
     unpublished = [post for post in waiting if post.post_link not in published]
     draft = build_daily_draft(unpublished, day)
     drafted = [replace(post, daily_post_draft=draft.text) for post in unpublished] if draft else []

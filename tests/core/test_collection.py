@@ -23,7 +23,9 @@ def test_since_last_window_uses_each_channels_cursor() -> None:
     assert in_window(message(7, channel_id=3), window, cursors)  # a new channel starts from the beginning
 
 
-@pytest.mark.parametrize(("mode", "lookback", "delta"), [("hours", 6, timedelta(hours=6)), ("days", 2, timedelta(days=2))])
+@pytest.mark.parametrize(
+    ("mode", "lookback", "delta"), [("hours", 6, timedelta(hours=6)), ("days", 2, timedelta(days=2))]
+)
 def test_lookback_windows_ignore_cursors(mode: str, lookback: int, delta: timedelta) -> None:
     window = collection_window(mode, lookback, T0)
     assert window.since == T0 - delta
@@ -37,7 +39,9 @@ def test_unknown_collection_mode_names_the_choices() -> None:
 
 
 def test_cursors_only_move_forward() -> None:
-    cursors = advance_cursors({1: 50, 2: 10}, [message(40, channel_id=1), message(60, channel_id=2), message(5, channel_id=3)])
+    cursors = advance_cursors(
+        {1: 50, 2: 10}, [message(40, channel_id=1), message(60, channel_id=2), message(5, channel_id=3)]
+    )
     assert cursors == {1: 50, 2: 60, 3: 5}
 
 

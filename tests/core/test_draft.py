@@ -39,7 +39,10 @@ def test_long_draft_becomes_a_numbered_thread_within_the_limit() -> None:
 
 
 def test_a_project_posted_twice_is_listed_once_but_both_posts_are_covered() -> None:
-    projects = [post(1, message_id=1, project="Nova", summary="First."), post(2, message_id=2, project="NOVA", summary="Again.")]
+    projects = [
+        post(1, message_id=1, project="Nova", summary="First."),
+        post(2, message_id=2, project="NOVA", summary="Again."),
+    ]
     draft = build_daily_draft(projects, DAY)
     assert draft is not None
     assert draft.text.count("• ") == 1 and "First." in draft.text
@@ -58,7 +61,7 @@ def test_draft_id_depends_only_on_the_posts_covered() -> None:
 def test_long_summaries_are_shortened_so_two_projects_share_a_tweet() -> None:
     projects = [post(i, message_id=i, project=f"P{i}", summary="word " * 60) for i in range(1, 5)]
     draft = build_daily_draft(projects, DAY)
-    assert draft is not None and len(draft.tweets) == 3  # header + 1, then 2 and 1... at most 2 per tweet
+    assert draft is not None and len(draft.tweets) == 3  # the header and one project, then two per tweet
     lines = [line for tweet in draft.tweets for line in tweet.split("\n") if line.startswith("•")]
     assert all(x_length(line) <= PROJECT_LINE_LIMIT + len(" (1/3)") for line in lines)
 
@@ -80,7 +83,9 @@ def test_an_overlong_line_is_shortened_before_its_url() -> None:
     )
 )
 def test_every_tweet_fits_and_every_project_appears(projects: list[tuple[str, str]]) -> None:
-    posts = [post(i, message_id=i, project=name, summary=summary) for i, (name, summary) in enumerate(projects, start=1)]
+    posts = [
+        post(i, message_id=i, project=name, summary=summary) for i, (name, summary) in enumerate(projects, start=1)
+    ]
     draft = build_daily_draft(posts, DAY)
     assert draft is not None
     assert all(x_length(tweet) <= X_LIMIT for tweet in draft.tweets)

@@ -140,7 +140,7 @@ def test_look_alike_hosts_are_ignored(text: str) -> None:
         "is it https://x.com/jack/status/20?",
         "x.com/jack/status/20, and more",
         "gm\nhttps://x.com/jack/status/20\nwagmi",
-        "\"https://x.com/jack/status/20\"",
+        '"https://x.com/jack/status/20"',
     ],
 )
 def test_links_inside_discord_markup(text: str) -> None:

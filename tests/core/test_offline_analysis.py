@@ -21,8 +21,7 @@ RESTAKING_RAISE = (
 
 SPORTS = "LIVE: Lakers vs Celtics from Crypto.com Arena. LeBron launches a three at the buzzer! 🏀"
 COOKING_APP = (
-    "We are launching our cooking app next week! "
-    "Thousands of recipes, live cooking classes and a smart shopping list."
+    "We are launching our cooking app next week! Thousands of recipes, live cooking classes and a smart shopping list."
 )
 AI_MODEL = (
     "Introducing Gemini 3: our most capable model yet, with a 2M token context window "
@@ -208,13 +207,31 @@ def test_rejects_an_unknown_mode() -> None:
 
 
 VOCABULARY = [
-    "Introducing", "Meet", "$NOVA", "$12M", "mainnet", "token", "NFT", "mint", "@nova",
-    "https://x.com/a/status/1", "<@123>", "**", "\n\n", "\n", ". ", "…", "🚀", "Crypto.com",
+    "Introducing",
+    "Meet",
+    "$NOVA",
+    "$12M",
+    "mainnet",
+    "token",
+    "NFT",
+    "mint",
+    "@nova",
+    "https://x.com/a/status/1",
+    "<@123>",
+    "**",
+    "\n\n",
+    "\n",
+    ". ",
+    "…",
+    "🚀",
+    "Crypto.com",
 ]
 posts = st.lists(st.one_of(st.sampled_from(VOCABULARY), st.text()), max_size=40).map(" ".join)
 
 
-@given(content=st.one_of(st.text(), posts), x_handle=st.text(max_size=20), mode=st.sampled_from(["summary", "keywords"]))
+@given(
+    content=st.one_of(st.text(), posts), x_handle=st.text(max_size=20), mode=st.sampled_from(["summary", "keywords"])
+)
 def test_any_text_gives_a_well_shaped_analysis(content: str, x_handle: str, mode: str) -> None:
     analysis = analyse_offline(content, x_handle, mode)  # type: ignore[arg-type]
 

@@ -8,10 +8,23 @@ from tests.core.factories import post
 
 def test_columns_are_in_the_documented_order() -> None:
     assert POST_COLUMNS[:9] == (
-        "Message ID", "Channel ID", "Date", "Time", "Author", "Author Link", "Content", "Post Link", "X Handle"
+        "Message ID",
+        "Channel ID",
+        "Date",
+        "Time",
+        "Author",
+        "Author Link",
+        "Content",
+        "Post Link",
+        "X Handle",
     )
     assert POST_COLUMNS[9:] == (
-        "AI Processed", "AI Project", "AI Summary", "AI Keywords", "Daily Post Draft", "Publication Receipt"
+        "AI Processed",
+        "AI Project",
+        "AI Summary",
+        "AI Keywords",
+        "Daily Post Draft",
+        "Publication Receipt",
     )
     assert ARCHIVE_COLUMNS == (*POST_COLUMNS, "Date Processed")
 

@@ -92,7 +92,12 @@ def start_service(name: str, args: list[str], env: dict[str, str], logs: Path) -
     log = logs / f"{name}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            args, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            args,
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,  # own process group: teardown reaches uvicorn / flow-run children too
         )
     return Service(name, process, log)
@@ -280,8 +285,11 @@ def test_deploy_registers_the_daily_deployment_from_settings(api: httpx.Client, 
     assert (deployment["concurrency_options"] or {}).get("collision_strategy") == "ENQUEUE", context
 
     pull_steps = deployment["pull_steps"] or []
-    directories = [step["prefect.deployments.steps.set_working_directory"]["directory"] for step in pull_steps
-                   if "prefect.deployments.steps.set_working_directory" in step]
+    directories = [
+        step["prefect.deployments.steps.set_working_directory"]["directory"]
+        for step in pull_steps
+        if "prefect.deployments.steps.set_working_directory" in step
+    ]
     assert directories == [str(REPO)], context
 
 
@@ -317,7 +325,9 @@ def test_a_manual_run_completes_on_the_worker(api: httpx.Client, stack: Stack, w
         return all(run is not None and run["state_type"] == "COMPLETED" for run in found)
 
     wait_until(
-        phases_completed, 30, f"completed runs of the phases {PHASES}",
+        phases_completed,
+        30,
+        f"completed runs of the phases {PHASES}",
         lambda: "task runs seen: " + ", ".join(f"{run['name']} ({run['state_type']})" for run in seen),
     )
 
