@@ -9,7 +9,7 @@ from core.analysis import analysis_input, batches
 from core.models import Analysis
 from core.report import AnalyseResult
 from guildflow.settings import Settings
-from integrations import backends
+from tasks import clients
 from tasks.analyse import analyse_batch, save_analysis, unanalysed_posts
 
 
@@ -17,7 +17,7 @@ from tasks.analyse import analyse_batch, save_analysis, unanalysed_posts
 def analyse_posts(settings: Settings) -> AnalyseResult:
     """Analyse every unprocessed post in batches and write the results back in one batch."""
     pending = unanalysed_posts(settings)
-    version = backends.analyser(settings).version
+    version = clients.analyser(settings).version
     results: dict[str, Analysis] = {}
     for batch in batches([analysis_input(post) for post in pending], settings.analysis_batch_size):
         results.update(analyse_batch(batch, settings.analysis_mode, version, settings))

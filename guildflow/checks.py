@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from guildflow.settings import Settings
-from integrations import backends
+from guildflow.settings import ConfigurationError, Settings
 from integrations.errors import IntegrationError
+from tasks import clients
 
 
 @dataclass(frozen=True)
@@ -20,18 +20,19 @@ class CheckResult:
 
 def service_checks(settings: Settings) -> Iterator[CheckResult]:
     services: list[tuple[str, Callable[[Settings], object]]] = [
-        ("discord", backends.message_source),
-        ("sheet", backends.sheet),
-        ("analyser", backends.analyser),
-        ("publisher", backends.publisher),
-        ("ledger", backends.publish_ledger),
+        ("discord", clients.message_source),
+        ("sheet", clients.sheet),
+        ("analyser", clients.analyser),
+        ("publisher", clients.publisher),
+        ("ledger", clients.publish_ledger),
     ]
     for name, build in services:
-        client = build(settings)
-        backend = client.describe()  # type: ignore[attr-defined]
+        backend = getattr(settings, f"{name}_backend", "local")
         try:
+            client = build(settings)
+            backend = client.describe()  # type: ignore[attr-defined]
             yield CheckResult(name, backend, True, client.check())  # type: ignore[attr-defined]
-        except IntegrationError as error:
+        except (IntegrationError, ConfigurationError) as error:
             yield CheckResult(name, backend, False, str(error))
     yield prefect_api_check()
 

@@ -11,11 +11,16 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AnalysisMode = Literal["summary", "keywords"]
 CollectionMode = Literal["since-last", "hours", "days"]
+DiscordBackend = Literal["export", "api"]
+SheetBackend = Literal["sqlite", "google"]
+AnalyserBackend = Literal["offline", "gemini"]
+PublisherBackend = Literal["outbox", "x", "typefully"]
+QuotaPolicy = Literal["continue", "fail"]
 
 DATA_DIR = Path(".guildflow")
 _CRON_ANCHOR = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -46,6 +51,80 @@ class Settings(BaseSettings):
     ledger: Path = Field(DATA_DIR / "publish-ledger.sqlite", description="Record of everything published.")
     schedule_cron: str = Field("0 20 * * *", description="When the daily pipeline runs (local time).")
     timezone: str = Field("UTC", description="IANA zone of the schedule, e.g. Europe/Berlin.")
+
+    # Backends: the embedded default, or the real service. Switching is configuration only.
+    discord_backend: DiscordBackend = "export"
+    sheet_backend: SheetBackend = "sqlite"
+    analyser_backend: AnalyserBackend = "offline"
+    publisher_backend: PublisherBackend = "outbox"
+
+    # Discord (discord.py, REST only). The token: GUILDFLOW_DISCORD_TOKEN, or a Prefect Secret block.
+    discord_channels: str = Field("", description="Comma-separated channel ids to collect from.")
+    discord_token: SecretStr | None = None
+    discord_token_block: str | None = None
+    discord_api_base: str = "https://discord.com/api/v10"
+
+    # Google Sheets (gspread, service account). The key: its JSON text or a path to the JSON file.
+    sheets_spreadsheet_id: str = ""
+    sheets_service_account: SecretStr | None = None
+    sheets_service_account_block: str | None = None
+    sheets_api_base: str = "https://sheets.googleapis.com"
+
+    # Gemini (google-genai).
+    gemini_api_key: SecretStr | None = None
+    gemini_api_key_block: str | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_api_base: str = "https://generativelanguage.googleapis.com"
+    gemini_requests_per_minute: int = Field(10, ge=1)
+    gemini_requests_per_day: int = Field(250, ge=1)
+    gemini_on_quota_exhausted: QuotaPolicy = Field(
+        "continue", description="continue: leave the rest unanalysed until tomorrow; fail: fail the phase."
+    )
+
+    # X (tweepy, OAuth 1.0a user context): four secrets, each from the environment or a Secret block.
+    x_api_key: SecretStr | None = None
+    x_api_key_block: str | None = None
+    x_api_secret: SecretStr | None = None
+    x_api_secret_block: str | None = None
+    x_access_token: SecretStr | None = None
+    x_access_token_block: str | None = None
+    x_access_token_secret: SecretStr | None = None
+    x_access_token_secret_block: str | None = None
+    x_api_base: str = "https://api.x.com"
+
+    # Typefully (HTTP API v2).
+    typefully_api_key: SecretStr | None = None
+    typefully_api_key_block: str | None = None
+    typefully_social_set_id: str = ""
+    typefully_publish_at: str = Field(
+        "next-free-slot", description="now, next-free-slot, or a delay in hours such as 2 or 0.5."
+    )
+    typefully_api_base: str = "https://api.typefully.com"
+
+    @property
+    def discord_channel_ids(self) -> list[int]:
+        return [int(part) for part in self.discord_channels.replace(" ", "").split(",") if part]
+
+    @field_validator("discord_channels")
+    @classmethod
+    def _valid_channels(cls, value: str) -> str:
+        parts = [part for part in value.replace(" ", "").split(",") if part]
+        if not all(part.isdigit() for part in parts):
+            raise ValueError(f"'{value}' must be comma-separated Discord channel ids (numbers)")
+        return value
+
+    @field_validator("typefully_publish_at")
+    @classmethod
+    def _valid_publish_at(cls, value: str) -> str:
+        if value in ("now", "next-free-slot"):
+            return value
+        try:
+            hours = float(value)
+        except ValueError:
+            hours = -1
+        if not 0 < hours <= 24 * 365:
+            raise ValueError(f"'{value}' is not 'now', 'next-free-slot' or a delay in hours (e.g. 2)")
+        return value
 
     @field_validator("schedule_cron")
     @classmethod

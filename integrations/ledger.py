@@ -53,6 +53,21 @@ class PublishLedger:
                 [(link, draft.id, receipt) for link in draft.post_links],
             )
 
+    def progress_for(self, draft: Draft) -> DraftProgress:
+        return DraftProgress(self, draft.id)
+
+    def _posted_parts(self, draft_id: str) -> list[str]:
+        with self._connect() as db:
+            rows = db.execute("SELECT external_id FROM parts WHERE draft_id = ? ORDER BY part", (draft_id,)).fetchall()
+        return [row[0] for row in rows]
+
+    def _record_part(self, draft_id: str, index: int, external_id: str) -> None:
+        with self._connect() as db, db:
+            db.execute(
+                "INSERT OR REPLACE INTO parts (draft_id, part, external_id) VALUES (?, ?, ?)",
+                (draft_id, index, external_id),
+            )
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         try:
@@ -64,6 +79,11 @@ class PublishLedger:
                     "(draft_id TEXT PRIMARY KEY, receipt TEXT NOT NULL, text TEXT, published_at TEXT)"
                 )
                 db.execute(
+                    "CREATE TABLE IF NOT EXISTS parts "
+                    "(draft_id TEXT NOT NULL, part INTEGER NOT NULL, external_id TEXT NOT NULL, "
+                    "PRIMARY KEY (draft_id, part))"
+                )
+                db.execute(
                     "CREATE TABLE IF NOT EXISTS published_links "
                     "(post_link TEXT PRIMARY KEY, draft_id TEXT NOT NULL, receipt TEXT NOT NULL)"
                 )
@@ -73,3 +93,16 @@ class PublishLedger:
             yield db
         finally:
             db.close()
+
+
+class DraftProgress:
+    """The ledger's record of one draft's published parts (see integrations.publishers.PublishProgress)."""
+
+    def __init__(self, ledger: PublishLedger, draft_id: str) -> None:
+        self._ledger, self._draft_id = ledger, draft_id
+
+    def posted_parts(self) -> list[str]:
+        return self._ledger._posted_parts(self._draft_id)
+
+    def record_part(self, index: int, external_id: str) -> None:
+        self._ledger._record_part(self._draft_id, index, external_id)

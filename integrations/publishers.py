@@ -12,14 +12,24 @@ from integrations.errors import PublishError
 from integrations.local_files import can_write, write_atomically
 
 
+class PublishProgress(Protocol):
+    """Where a publisher records each part (tweet) the moment it is out, so a retry resumes."""
+
+    def posted_parts(self) -> list[str]:
+        """External ids of the parts already published, in thread order."""
+        ...
+
+    def record_part(self, index: int, external_id: str) -> None: ...
+
+
 class Publisher(Protocol):
     def describe(self) -> str: ...
 
     def check(self) -> str: ...
 
-    def publish(self, draft: Draft) -> str:
-        """Publish the draft and return its receipt. Publishing a draft already published by this
-        publisher returns the first receipt instead of publishing again."""
+    def publish(self, draft: Draft, progress: PublishProgress) -> str:
+        """Publish the draft and return its receipt. A draft this publisher already published, fully
+        or in part (see progress), is finished or acknowledged, never published again."""
         ...
 
 
@@ -38,7 +48,8 @@ class OutboxPublisher:
         published = len(list(self.folder.glob("*.json"))) if self.folder.exists() else 0
         return f"{published} publication(s) so far"
 
-    def publish(self, draft: Draft) -> str:
+    def publish(self, draft: Draft, progress: PublishProgress) -> str:
+        # One file is one atomic publication: progress has nothing to add.
         path = self.folder / f"{draft.id}.json"
         receipt = f"outbox:{path.name}"
         if path.exists():

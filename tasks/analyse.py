@@ -14,7 +14,7 @@ from core.analysis import apply_analysis
 from core.models import Analysis, AnalysisInput, Post
 from core.report import AnalyseResult
 from guildflow.settings import AnalysisMode, Settings
-from integrations import backends
+from tasks import clients
 from tasks.policy import RETRY_DELAYS, retry_unless_permanent
 
 
@@ -43,12 +43,12 @@ def analysis_run_name() -> str:
 def analyse_batch(
     posts: list[AnalysisInput], mode: AnalysisMode, analyser_version: str, settings: Settings
 ) -> dict[str, Analysis]:
-    return backends.analyser(settings).analyse(posts, mode)
+    return clients.analyser(settings).analyse(posts, mode)
 
 
 @task(name="find unanalysed posts", cache_policy=NO_CACHE, persist_result=False)
 def unanalysed_posts(settings: Settings) -> list[Post]:
-    return [post for post in backends.sheet(settings).read_posts() if not post.ai_processed]
+    return [post for post in clients.sheet(settings).read_posts() if not post.ai_processed]
 
 
 @task(
@@ -62,6 +62,6 @@ def unanalysed_posts(settings: Settings) -> list[Post]:
 def save_analysis(settings: Settings, pending: list[Post], results: dict[str, Analysis]) -> AnalyseResult:
     """Write every answer back in one batch; posts without a usable answer stay unprocessed."""
     analysed = apply_analysis(pending, results)
-    backends.sheet(settings).update_results(analysed)
+    clients.sheet(settings).update_results(analysed)
     projects = sum(1 for post in analysed if post.ai_project)
     return AnalyseResult(len(analysed), projects, len(pending) - len(analysed))

@@ -8,7 +8,7 @@ from prefect.cache_policies import NO_CACHE
 from core.archive import plan_archive
 from core.report import ArchiveResult
 from guildflow.settings import Settings
-from integrations import backends
+from tasks import clients
 from tasks.policy import RETRY_DELAYS, retry_unless_permanent
 
 
@@ -22,7 +22,7 @@ from tasks.policy import RETRY_DELAYS, retry_unless_permanent
 )
 def archive_posts(settings: Settings, now: datetime) -> ArchiveResult:
     """Move finished rows to Archive: copy first, then delete, so a crash in between loses nothing."""
-    sheet = backends.sheet(settings)
+    sheet = clients.sheet(settings)
     plan = plan_archive(sheet.read_posts(), sheet.archived_links())
     sheet.append_archive(plan.copy, processed_at=now)
     sheet.delete_posts(plan.delete)

@@ -8,7 +8,7 @@ from prefect.cache_policies import NO_CACHE
 from core.collection import advance_cursors, collection_window, dedupe_posts, posts_in_messages
 from core.report import CollectResult
 from guildflow.settings import Settings
-from integrations import backends
+from tasks import clients
 from tasks.policy import RETRY_DELAYS, retry_unless_permanent
 
 
@@ -22,7 +22,7 @@ from tasks.policy import RETRY_DELAYS, retry_unless_permanent
 )
 def collect_posts(settings: Settings, now: datetime) -> CollectResult:
     """Read new Discord messages and append each post not seen before to the sheet, in one write."""
-    source, sheet = backends.message_source(settings), backends.sheet(settings)
+    source, sheet = clients.message_source(settings), clients.sheet(settings)
     cursors = sheet.read_cursors()
     window = collection_window(settings.collection_mode, settings.collection_lookback, now)
     messages = source.read_messages(window, cursors)

@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from core.draft import Draft, build_daily_draft
 from core.report import PublishResult
 from guildflow.settings import Settings
-from integrations import backends
+from tasks import clients
 from tasks.policy import RETRY_DELAYS, retry_unless_permanent
 
 
@@ -27,7 +27,7 @@ def write_draft(settings: Settings, day: date) -> Draft | None:
     Rows whose link the ledger already shows as published (a run that crashed after publishing)
     get that receipt instead of a place in a new draft.
     """
-    sheet, ledger = backends.sheet(settings), backends.publish_ledger(settings)
+    sheet, ledger = clients.sheet(settings), clients.publish_ledger(settings)
     waiting = [post for post in sheet.read_posts() if post.ai_project and not post.publication_receipt]
     published = ledger.receipts_for_links([post.post_link for post in waiting])
     reconciled = [
@@ -50,11 +50,11 @@ def write_draft(settings: Settings, day: date) -> Draft | None:
 )
 def publish_draft(settings: Settings, draft: Draft) -> PublishResult:
     """Publish once: the ledger is checked before and written right after the publisher is called."""
-    sheet, ledger = backends.sheet(settings), backends.publish_ledger(settings)
+    sheet, ledger = clients.sheet(settings), clients.publish_ledger(settings)
     receipt = ledger.receipt_for(draft)
     already_published = receipt is not None
     if receipt is None:
-        receipt = backends.publisher(settings).publish(draft)
+        receipt = clients.publisher(settings).publish(draft, ledger.progress_for(draft))
         ledger.record(draft, receipt)
     covered = set(draft.post_links)
     sheet.update_results(

@@ -1,0 +1,142 @@
+"""The one place that turns settings (and Prefect Secret blocks) into service clients."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from guildflow.settings import ConfigurationError, Settings
+from integrations.analysis import Analyser, OfflineAnalyser
+from integrations.discord_source import ExportFileSource, MessageSource
+from integrations.ledger import PublishLedger
+from integrations.publishers import OutboxPublisher, Publisher
+from integrations.sheets import Sheet, SqliteWorkbook
+
+
+def secret(settings: Settings, field: str) -> SecretStr:
+    """A secret from the Prefect Secret block named in GUILDFLOW_<FIELD>_BLOCK, else GUILDFLOW_<FIELD>."""
+    variable = f"GUILDFLOW_{field.upper()}"
+    block_name: str | None = getattr(settings, f"{field}_block")
+    if block_name:
+        return SecretStr(_secret_block_value(block_name, f"{variable}_BLOCK"))
+    value: SecretStr | None = getattr(settings, field)
+    if value is None or not value.get_secret_value():
+        raise ConfigurationError(
+            f"{variable} is not set: set it in the environment, or save a Prefect Secret block "
+            f"(prefect block create secret) and put its name in {variable}_BLOCK"
+        )
+    return value
+
+
+def _secret_block_value(block_name: str, variable: str) -> str:
+    from prefect.blocks.system import Secret
+
+    try:
+        value: Any = Secret.load(block_name).get()
+    except ValueError:
+        raise ConfigurationError(
+            f"Prefect Secret block '{block_name}' (from {variable}) does not exist: "
+            f"create it in the UI or with Secret(value=...).save('{block_name}')"
+        ) from None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def service_account_info(settings: Settings) -> dict[str, Any]:
+    """The Google service account key: its JSON text, or the path of the JSON file."""
+    raw = secret(settings, "sheets_service_account").get_secret_value().strip()
+    text = raw if raw.startswith("{") else _read_key_file(Path(raw))
+    try:
+        info = json.loads(text)
+    except json.JSONDecodeError:
+        raise ConfigurationError(
+            "GUILDFLOW_SHEETS_SERVICE_ACCOUNT is not a service account JSON key (or the path of one)"
+        ) from None
+    if info.get("type") != "service_account":
+        raise ConfigurationError('GUILDFLOW_SHEETS_SERVICE_ACCOUNT: the key\'s "type" must be "service_account"')
+    return info
+
+
+def _read_key_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        raise ConfigurationError(
+            "GUILDFLOW_SHEETS_SERVICE_ACCOUNT is neither a JSON key nor a readable key file path"
+        ) from None
+
+
+def message_source(settings: Settings) -> MessageSource:
+    if settings.discord_backend == "api":
+        from integrations.discord_api import DiscordApiSource
+
+        if not settings.discord_channel_ids:
+            raise ConfigurationError("GUILDFLOW_DISCORD_CHANNELS is empty: list the channel ids to collect from")
+        return DiscordApiSource(
+            token=secret(settings, "discord_token"),
+            channel_ids=settings.discord_channel_ids,
+            api_base=settings.discord_api_base,
+        )
+    return ExportFileSource(settings.discord_export)
+
+
+def sheet(settings: Settings) -> Sheet:
+    if settings.sheet_backend == "google":
+        from integrations.google_sheets import GoogleSheet
+
+        if not settings.sheets_spreadsheet_id:
+            raise ConfigurationError(
+                "GUILDFLOW_SHEETS_SPREADSHEET_ID is empty: use the id from the sheet's URL "
+                "(https://docs.google.com/spreadsheets/d/<id>/edit)"
+            )
+        return GoogleSheet(
+            spreadsheet_id=settings.sheets_spreadsheet_id,
+            service_account_info=service_account_info(settings),
+            api_base=settings.sheets_api_base,
+        )
+    return SqliteWorkbook(settings.workbook)
+
+
+def analyser(settings: Settings) -> Analyser:
+    if settings.analyser_backend == "gemini":
+        from integrations.gemini import GeminiAnalyser
+
+        return GeminiAnalyser(
+            api_key=secret(settings, "gemini_api_key"),
+            model=settings.gemini_model,
+            api_base=settings.gemini_api_base,
+        )
+    return OfflineAnalyser()
+
+
+def publisher(settings: Settings) -> Publisher:
+    if settings.publisher_backend == "x":
+        from integrations.x import XPublisher
+
+        return XPublisher(
+            api_key=secret(settings, "x_api_key"),
+            api_secret=secret(settings, "x_api_secret"),
+            access_token=secret(settings, "x_access_token"),
+            access_token_secret=secret(settings, "x_access_token_secret"),
+            api_base=settings.x_api_base,
+        )
+    if settings.publisher_backend == "typefully":
+        from integrations.typefully import TypefullyPublisher
+
+        if not settings.typefully_social_set_id:
+            raise ConfigurationError(
+                "GUILDFLOW_TYPEFULLY_SOCIAL_SET_ID is empty: find it with GET /v2/social-sets in Typefully's API"
+            )
+        return TypefullyPublisher(
+            api_key=secret(settings, "typefully_api_key"),
+            social_set_id=settings.typefully_social_set_id,
+            publish_at=settings.typefully_publish_at,
+            api_base=settings.typefully_api_base,
+        )
+    return OutboxPublisher(settings.outbox)
+
+
+def publish_ledger(settings: Settings) -> PublishLedger:
+    return PublishLedger(settings.ledger)
