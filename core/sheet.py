@@ -27,6 +27,7 @@ POST_COLUMNS: tuple[str, ...] = (
     "Publication Receipt",
 )
 ARCHIVE_COLUMNS: tuple[str, ...] = (*POST_COLUMNS, "Date Processed")
+WORKSHEET_COLUMNS: dict[str, tuple[str, ...]] = {POSTS_WORKSHEET: POST_COLUMNS, ARCHIVE_WORKSHEET: ARCHIVE_COLUMNS}
 
 # Sheets shows booleans as TRUE/FALSE; keep the same words in every backend.
 _TRUE, _FALSE = "TRUE", "FALSE"

@@ -16,6 +16,7 @@ from core.sheet import (
     ARCHIVE_WORKSHEET,
     POST_COLUMNS,
     POSTS_WORKSHEET,
+    WORKSHEET_COLUMNS,
     archive_row,
     post_to_row,
     row_to_post,
@@ -36,6 +37,10 @@ class Sheet(Protocol):
         ...
 
     def read_posts(self) -> list[Post]: ...
+
+    def read_rows(self, worksheet: str) -> list[dict[str, str]]:
+        """Every row of Posts or Archive as text cells keyed by our column names (for exports)."""
+        ...
 
     def known_status_ids(self) -> set[int]:
         """Status ids already in Posts or Archive: the dedupe keys, read once per run."""
@@ -86,6 +91,9 @@ class SqliteWorkbook:
 
     def read_posts(self) -> list[Post]:
         return [row_to_post(row) for row in self._rows(POSTS_WORKSHEET, POST_COLUMNS)]
+
+    def read_rows(self, worksheet: str) -> list[dict[str, str]]:
+        return self._rows(worksheet, WORKSHEET_COLUMNS[worksheet])
 
     def known_status_ids(self) -> set[int]:
         links = self._column(POSTS_WORKSHEET, "Post Link") + self._column(ARCHIVE_WORKSHEET, "Post Link")
