@@ -1,0 +1,339 @@
+"""playerData.json exports: what goes in an export, what it is called, how it fits Discord's upload cap,
+and how an export is restored. Pure: bytes and dicts in, bytes and dicts out."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+EXPORT_VERSION = "1.0"
+DATA_TYPE = "playerData"
+DISCORD_UPLOAD_CAP = 10 * 1024 * 1024  # bytes per attachment; boosted servers allow more
+WARN_SHARE = 0.8  # of the cap: say so in the message before it starts failing
+
+ExportType = Literal["server", "all"]
+
+_GUILD_ID = re.compile(r"\d{17,20}")  # a Discord snowflake; other keys are templates or config
+_PART = re.compile(r"-part-(\d+)-of-(\d+)\.json(?:\.gz)?$")
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class PlayerDataError(ValueError):
+    """Bad playerData or export input; the message names the input and the fix."""
+
+
+def is_guild_id(key: str) -> bool:
+    return _GUILD_ID.fullmatch(key) is not None
+
+
+def guild_ids(data: dict[str, Any]) -> list[str]:
+    return [key for key in data if is_guild_id(key)]
+
+
+def guild_name(guild: Any) -> str:
+    name = guild.get("serverName") if isinstance(guild, dict) else None
+    return name if isinstance(name, str) and name else "Unknown"
+
+
+def parse_player_data(raw: bytes, source: str) -> dict[str, Any]:
+    """The playerData object; corrupt JSON or a non-object root is an error naming the file."""
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise PlayerDataError(f"{source} is not valid JSON ({error}); fix or restore the file") from None
+    if not isinstance(data, dict):
+        raise PlayerDataError(
+            f"{source} must hold a JSON object keyed by guild id, not a {type(data).__name__}; "
+            "is it the bot's playerData.json?"
+        )
+    return data
+
+
+def server_export(data: dict[str, Any], guild_id: str, exported_at: datetime) -> dict[str, Any]:
+    """The wrapper a `server` export ships: one guild's object, unchanged, with its provenance."""
+    if guild_id not in data or not is_guild_id(guild_id):
+        known = guild_ids(data)
+        raise PlayerDataError(
+            f"guild {guild_id} is not in playerData ({len(known)} guilds there"
+            f"{': ' + ', '.join(known[:5]) + (' ...' if len(known) > 5 else '') if known else ''}); "
+            "check the guild id"
+        )
+    return {
+        "exportVersion": EXPORT_VERSION,
+        "exportDate": iso_utc(exported_at),
+        "dataType": DATA_TYPE,
+        "guildId": guild_id,
+        "guildName": guild_name(data[guild_id]),
+        "data": data[guild_id],
+    }
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO-8601 in UTC with milliseconds and a Z, as JavaScript's toISOString writes it."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def export_file_name(scope: str, exported_at: datetime, compressed: bool, part: tuple[int, int] | None = None) -> str:
+    """playerdata-scheduled-<guild id or ALL>-<timestamp, ':' and '.' as '-'>[-part-i-of-n].json[.gz]"""
+    stamp = iso_utc(exported_at).replace(":", "-").replace(".", "-")
+    suffix = f"-part-{part[0]}-of-{part[1]}" if part else ""
+    return f"playerdata-scheduled-{scope}-{stamp}{suffix}.json{'.gz' if compressed else ''}"
+
+
+def encode(document: Any) -> bytes:
+    return json.dumps(document, ensure_ascii=False, indent=2).encode()
+
+
+def compress(content: bytes) -> bytes:
+    # mtime=0 keeps the output a pure function of the input.
+    return gzip.compress(content, compresslevel=6, mtime=0)
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str
+    content: bytes
+    guilds: int
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    files: list[ExportFile]
+    uncompressed_size: int
+    warning: str = ""  # set when a file is close to the cap
+
+
+def plan_export(
+    export_type: ExportType,
+    content: bytes,
+    data: dict[str, Any],
+    scope: str,
+    exported_at: datetime,
+    cap: int = DISCORD_UPLOAD_CAP,
+) -> ExportPlan:
+    """The file(s) to upload: as is, else gzipped, else (an `all` export) split by guild.
+
+    content is what a single file would hold (the wrapper, or the playerData file's own bytes, so an
+    `all` export is the file unchanged); data is the parsed playerData, used only to split.
+    """
+    guilds = 1 if export_type == "server" else len(guild_ids(data))
+    if len(content) <= cap:
+        return _plan([ExportFile(export_file_name(scope, exported_at, False), content, guilds)], len(content), cap)
+    packed = compress(content)
+    if len(packed) <= cap:
+        return _plan([ExportFile(export_file_name(scope, exported_at, True), packed, guilds)], len(content), cap)
+    if export_type == "server":
+        raise PlayerDataError(
+            f"guild {scope} is {_mib(len(packed))} even gzipped, over the {_mib(cap)} upload cap: "
+            "raise the cap if the server is boosted, or export to a local copy folder"
+        )
+    return _plan(_split_by_guild(data, scope, exported_at, cap), len(content), cap)
+
+
+def _plan(files: list[ExportFile], uncompressed: int, cap: int) -> ExportPlan:
+    largest = max(len(file.content) for file in files)
+    warning = ""
+    if largest > WARN_SHARE * cap:
+        warning = f"⚠️ {_mib(largest)} is {largest / cap:.0%} of the {_mib(cap)} upload cap"
+    return ExportPlan(files, uncompressed, warning)
+
+
+def _split_by_guild(data: dict[str, Any], scope: str, exported_at: datetime, cap: int) -> list[ExportFile]:
+    """Parts of whole guilds, each valid JSON and gzipped under the cap; other keys go in part 1."""
+    others = [key for key in data if not is_guild_id(key)]
+    groups: list[list[str]] = [others]
+    budget = len(compress(encode({key: data[key] for key in others}))) if others else 0
+    for guild in guild_ids(data):
+        size = len(compress(encode({guild: data[guild]})))
+        if size > cap:
+            raise PlayerDataError(
+                f"guild {guild} alone is {_mib(size)} gzipped, over the {_mib(cap)} upload cap: "
+                "raise the cap if the server is boosted, or export to a local copy folder"
+            )
+        if budget + size > cap and groups[-1]:
+            groups.append([])
+            budget = 0
+        groups[-1].append(guild)
+        budget += size
+    # Compressing guilds together is never larger than the sum of compressing them apart (in practice).
+    parts = [(group, compress(encode({key: data[key] for key in group}))) for group in groups if group]
+    if any(len(content) > cap for _, content in parts):
+        raise PlayerDataError(f"could not split the export under the {_mib(cap)} upload cap")
+    return [
+        ExportFile(
+            export_file_name(scope, exported_at, True, (index, len(parts))),
+            content,
+            sum(1 for key in group if is_guild_id(key)),
+        )
+        for index, (group, content) in enumerate(parts, start=1)
+    ]
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MiB" if size >= 100 * 1024 else f"{size / 1024:.1f} KiB"
+
+
+# --- restore ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Export:
+    """An export read back: a server export's guild, or a whole playerData (parts merged)."""
+
+    export_type: ExportType
+    data: dict[str, Any]
+    guild_id: str = ""
+
+
+def read_export(files: list[tuple[str, bytes]]) -> Export:
+    """One export file (.json or .json.gz), or every part of a split `all` export."""
+    if not files:
+        raise PlayerDataError("no export file given")
+    if len(files) == 1 and not _PART.search(files[0][0]):
+        name, raw = files[0]
+        return _single_export(name, parse_player_data(_unpacked(name, raw), name))
+    return Export("all", _merged_parts(files))
+
+
+def _unpacked(name: str, raw: bytes) -> bytes:
+    if not raw.startswith(_GZIP_MAGIC):
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError) as error:
+        raise PlayerDataError(f"{name} is a damaged gzip file ({error}); download it again") from None
+
+
+def _single_export(name: str, document: dict[str, Any]) -> Export:
+    if "dataType" not in document and "exportVersion" not in document:
+        return Export("all", document)
+    if document.get("dataType") != DATA_TYPE:
+        raise PlayerDataError(f"{name} is not a playerData export (dataType is {document.get('dataType')!r})")
+    if document.get("exportVersion") != EXPORT_VERSION:
+        raise PlayerDataError(
+            f"{name} has export version {document.get('exportVersion')!r}; this version restores {EXPORT_VERSION}"
+        )
+    guild_id, data = document.get("guildId"), document.get("data")
+    if not isinstance(guild_id, str) or not is_guild_id(guild_id) or not isinstance(data, dict):
+        raise PlayerDataError(f"{name} is incomplete: it needs a guildId and a data object")
+    return Export("server", data, guild_id)
+
+
+def _merged_parts(files: list[tuple[str, bytes]]) -> dict[str, Any]:
+    numbered: dict[int, dict[str, Any]] = {}
+    totals: set[int] = set()
+    for name, raw in files:
+        match = _PART.search(name)
+        if not match:
+            raise PlayerDataError(f"{name} is not a part of a split export; restore it on its own")
+        number, total = int(match[1]), int(match[2])
+        totals.add(total)
+        numbered[number] = parse_player_data(_unpacked(name, raw), name)
+    if len(totals) != 1:
+        raise PlayerDataError("the parts come from different exports (their part counts differ)")
+    total = totals.pop()
+    missing = sorted(set(range(1, total + 1)) - set(numbered))
+    if missing:
+        raise PlayerDataError(f"part(s) {', '.join(map(str, missing))} of {total} are missing: give every part")
+    merged: dict[str, Any] = {}
+    for number in range(1, total + 1):
+        merged.update(numbered[number])
+    return merged
+
+
+@dataclass
+class GuildChanges:
+    players_added: list[str] = field(default_factory=list)
+    players_removed: list[str] = field(default_factory=list)
+    players_changed: list[str] = field(default_factory=list)
+    keys_changed: list[str] = field(default_factory=list)  # the guild's own top-level keys
+
+    @property
+    def any(self) -> bool:
+        return bool(self.players_added or self.players_removed or self.players_changed or self.keys_changed)
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    restored: dict[str, Any]  # the whole playerData after the restore
+    guilds: dict[str, GuildChanges]  # per guild touched
+    top_level_keys_changed: list[str]
+
+    def describe(self) -> str:
+        lines = []
+        for guild, changes in self.guilds.items():
+            if not changes.any:
+                lines.append(f"guild {guild}: no changes")
+                continue
+            lines.append(
+                f"guild {guild}: players +{len(changes.players_added)} -{len(changes.players_removed)} "
+                f"~{len(changes.players_changed)}"
+                + (f"; keys changed: {', '.join(changes.keys_changed)}" if changes.keys_changed else "")
+            )
+        if self.top_level_keys_changed:
+            lines.append(f"top-level keys changed: {', '.join(self.top_level_keys_changed)}")
+        return "\n".join(lines) or "no changes"
+
+
+def plan_restore(current: dict[str, Any], export: Export, guild_id: str | None = None) -> RestorePlan:
+    """What restoring the export into the current playerData changes, and the result."""
+    if export.export_type == "server":
+        if guild_id and guild_id != export.guild_id:
+            raise PlayerDataError(
+                f"the export is of guild {export.guild_id}, not {guild_id}: check --guild or the file"
+            )
+        restored = {**current, export.guild_id: export.data}
+        touched = [export.guild_id]
+    else:
+        if guild_id:
+            if guild_id not in export.data:
+                raise PlayerDataError(f"guild {guild_id} is not in this export; check --guild or the file")
+            restored = {**current, guild_id: export.data[guild_id]}
+            touched = [guild_id]
+        else:
+            restored = export.data
+            touched = sorted(set(guild_ids(current)) | set(guild_ids(export.data)))
+    top_level = sorted(key for key in set(current) | set(restored) if current.get(key) != restored.get(key))
+    return RestorePlan(
+        restored=restored,
+        guilds={guild: _guild_changes(current.get(guild), restored.get(guild)) for guild in touched},
+        top_level_keys_changed=top_level,
+    )
+
+
+def _guild_changes(before: Any, after: Any) -> GuildChanges:
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+    old_players, new_players = _players(before), _players(after)
+    return GuildChanges(
+        players_added=sorted(set(new_players) - set(old_players)),
+        players_removed=sorted(set(old_players) - set(new_players)),
+        players_changed=sorted(p for p in set(old_players) & set(new_players) if old_players[p] != new_players[p]),
+        keys_changed=sorted(k for k in set(before) | set(after) if k != "players" and before.get(k) != after.get(k)),
+    )
+
+
+def _players(guild: dict[str, Any]) -> dict[str, Any]:
+    players = guild.get("players")
+    return players if isinstance(players, dict) else {}
+
+
+def serialize_like(original: bytes, data: dict[str, Any]) -> bytes:
+    """data as JSON in the original file's layout (indent, trailing newline), so a restore of
+    unchanged data gives back the same bytes."""
+    text = original.decode("utf-8", errors="replace")
+    indent = _indent_of(text)
+    body = json.dumps(data, ensure_ascii=False, indent=indent, separators=None if indent is not None else (",", ":"))
+    return (body + ("\n" if text.endswith("\n") else "")).encode()
+
+
+def _indent_of(text: str) -> int | str | None:
+    match = re.search(r"\{\s*\n([ \t]+)\"", text)
+    if not match:
+        return None
+    whitespace = match[1]
+    return "\t" if whitespace.startswith("\t") else len(whitespace)
