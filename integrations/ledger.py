@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,8 @@ _FIX = "set GUILDFLOW_LEDGER to a writable file path"
 
 
 class PublishLedger:
-    """A SQLite table of published drafts and the post links each covered, with the receipt."""
+    """SQLite tables of drafts (begun, then published with a receipt), their published parts, and the
+    post links each published draft covered."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -34,6 +36,24 @@ class PublishLedger:
             row = db.execute("SELECT receipt FROM drafts WHERE draft_id = ?", (draft.id,)).fetchone()
         return row[0] if row else None
 
+    def begin(self, draft: Draft) -> None:
+        """Note a draft before any of it goes out, so a run that stops half-way is finished first."""
+        with self._connect() as db, db:
+            db.execute(
+                "INSERT OR IGNORE INTO drafts (draft_id, tweets, post_links, started_at) VALUES (?, ?, ?, ?)",
+                (draft.id, json.dumps(draft.tweets), json.dumps(draft.post_links), _now()),
+            )
+
+    def unfinished_draft(self) -> Draft | None:
+        """The oldest draft begun and not yet published, if any."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT draft_id, tweets, post_links FROM drafts WHERE receipt IS NULL ORDER BY started_at LIMIT 1"
+            ).fetchone()
+        if row is None:
+            return None
+        return Draft(id=row[0], tweets=tuple(json.loads(row[1])), post_links=tuple(json.loads(row[2])))
+
     def receipts_for_links(self, post_links: list[str]) -> dict[str, str]:
         """Receipts of links already published in an earlier draft."""
         with self._connect() as db:
@@ -42,11 +62,12 @@ class PublishLedger:
         return {link: receipt for link, receipt in rows if link in wanted}
 
     def record(self, draft: Draft, receipt: str) -> None:
-        now = datetime.now(timezone.utc).isoformat()
         with self._connect() as db, db:
             db.execute(
-                "INSERT OR REPLACE INTO drafts (draft_id, receipt, text, published_at) VALUES (?, ?, ?, ?)",
-                (draft.id, receipt, draft.text, now),
+                "INSERT INTO drafts (draft_id, tweets, post_links, started_at, receipt, published_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(draft_id) DO UPDATE SET "
+                "receipt = excluded.receipt, published_at = excluded.published_at",
+                (draft.id, json.dumps(draft.tweets), json.dumps(draft.post_links), _now(), receipt, _now()),
             )
             db.executemany(
                 "INSERT OR IGNORE INTO published_links (post_link, draft_id, receipt) VALUES (?, ?, ?)",
@@ -75,8 +96,8 @@ class PublishLedger:
             db = sqlite3.connect(self.path)
             with db:
                 db.execute(
-                    "CREATE TABLE IF NOT EXISTS drafts "
-                    "(draft_id TEXT PRIMARY KEY, receipt TEXT NOT NULL, text TEXT, published_at TEXT)"
+                    "CREATE TABLE IF NOT EXISTS drafts (draft_id TEXT PRIMARY KEY, tweets TEXT NOT NULL, "
+                    "post_links TEXT NOT NULL, started_at TEXT NOT NULL, receipt TEXT, published_at TEXT)"
                 )
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS parts "
@@ -93,6 +114,10 @@ class PublishLedger:
             yield db
         finally:
             db.close()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
 
 
 class DraftProgress:

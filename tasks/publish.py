@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from core.draft import Draft, build_daily_draft
@@ -24,10 +24,15 @@ from tasks.policy import RETRY_DELAYS, retry_unless_permanent
 def write_draft(settings: Settings, day: date) -> Draft | None:
     """Draft the daily post from analysed projects not yet published, and note it on their rows.
 
-    Rows whose link the ledger already shows as published (a run that crashed after publishing)
-    get that receipt instead of a place in a new draft.
+    A draft whose publishing began and did not finish (half a thread is out) is finished first, as
+    it was. Rows whose link the ledger shows as published (a run that crashed after publishing) get
+    that receipt instead of a place in a new draft.
     """
     sheet, ledger = clients.sheet(settings), clients.publish_ledger(settings)
+    unfinished = ledger.unfinished_draft()
+    if unfinished is not None:
+        get_run_logger().warning("finishing draft %s, whose publishing was interrupted", unfinished.id)
+        return unfinished
     waiting = [post for post in sheet.read_posts() if post.ai_project and not post.publication_receipt]
     published = ledger.receipts_for_links([post.post_link for post in waiting])
     reconciled = [
@@ -54,6 +59,7 @@ def publish_draft(settings: Settings, draft: Draft) -> PublishResult:
     receipt = ledger.receipt_for(draft)
     already_published = receipt is not None
     if receipt is None:
+        ledger.begin(draft)
         receipt = clients.publisher(settings).publish(draft, ledger.progress_for(draft))
         ledger.record(draft, receipt)
     covered = set(draft.post_links)

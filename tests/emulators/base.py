@@ -110,7 +110,9 @@ class Emulator:
     def running(self) -> Iterator[Emulator]:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        thread = threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True)
+        thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=type(self).__name__, daemon=True
+        )
         thread.start()
         try:
             yield self

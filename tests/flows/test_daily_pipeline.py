@@ -13,8 +13,10 @@ from flows.daily import daily_pipeline
 from integrations.analysis import OfflineAnalyser
 from integrations.errors import AnalyserError, PublishError, SheetError
 from integrations.ledger import PublishLedger
+from integrations.publishers import OutboxPublisher
 from integrations.sheets import SqliteWorkbook
 from tasks.report import REPORT_ARTIFACT_KEY
+from tests.conftest import SAMPLE_EXPORTS
 
 # Facts of examples/discord: 27 distinct posts from members (a bot's repost is not collected),
 # 6 more sightings of posts already seen.
@@ -157,3 +159,55 @@ def test_bad_configuration_fails_before_anything_is_written(
     assert state.is_failed()
     assert "GUILDFLOW_TIMEZONE" in str(state.result(raise_on_failure=False))
     assert not (guildflow_env / "workbook.sqlite").exists()
+
+
+def test_an_interrupted_publication_is_finished_before_new_projects(
+    guildflow_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exports = guildflow_env / "exports"
+    exports.mkdir()
+    for sample in Path(SAMPLE_EXPORTS).parent.glob("*.json"):
+        (exports / sample.name).write_bytes(sample.read_bytes())
+    monkeypatch.setenv("GUILDFLOW_DISCORD_EXPORT", str(exports / "*.json"))
+
+    def interrupted(self, draft, progress):
+        raise PublishError("publisher went away half-way")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(OutboxPublisher, "publish", interrupted)
+        completed, first = run()
+    assert not completed and [p.name for p in first.failed_phases] == ["publish"]
+    begun = PublishLedger(guildflow_env / "ledger.sqlite").unfinished_draft()
+    assert begun is not None
+
+    (exports / "later.json").write_text(json.dumps(later_export()))
+    completed, second = run()
+    assert completed and second.new_posts == 1 and second.projects_found == 1
+    assert outbox_files(guildflow_env) == [guildflow_env / "outbox" / f"{begun.id}.json"]
+
+    completed, third = run()
+    assert completed and third.receipt and len(outbox_files(guildflow_env)) == 2
+    assert SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts() == []
+
+
+def later_export() -> dict:
+    """One more message, after the sample's, announcing a new project."""
+    return {
+        "guild": {"id": "820713432859803648", "name": "Guildflow Demo"},
+        "channel": {"id": "981876285754048512", "name": "web3-alpha"},
+        "messages": [
+            {
+                "id": "1573986395750400000",  # 2026-11-22T09:00Z as a snowflake
+                "timestamp": "2026-11-22T09:00:00.000+00:00",
+                "timestampEdited": None,
+                "content": "new one https://x.com/tidal_fi/status/2124000000000000001",
+                "author": {"id": "42", "name": "alice", "isBot": False},
+                "embeds": [
+                    {
+                        "url": "https://x.com/tidal_fi/status/2124000000000000001",
+                        "description": "Introducing Tidal: a restaking protocol. Mainnet is live.",
+                    }
+                ],
+            }
+        ],
+    }

@@ -53,3 +53,15 @@ def test_ledger_keeps_each_published_part_in_order(tmp_path: Path) -> None:
     progress.record_part(1, "tweet-b")
     progress.record_part(0, "tweet-a")
     assert PublishLedger(tmp_path / "ledger.sqlite").progress_for(DRAFT).posted_parts() == ["tweet-a", "tweet-b"]
+
+
+def test_a_begun_draft_is_unfinished_until_recorded(tmp_path: Path) -> None:
+    ledger = PublishLedger(tmp_path / "ledger.sqlite")
+    assert ledger.unfinished_draft() is None
+    ledger.begin(DRAFT)
+    ledger.begin(DRAFT)  # a retry begins nothing new
+    assert PublishLedger(tmp_path / "ledger.sqlite").unfinished_draft() == DRAFT
+    assert ledger.receipt_for(DRAFT) is None
+    ledger.record(DRAFT, "outbox:abc123.json")
+    assert ledger.unfinished_draft() is None
+    assert ledger.receipt_for(DRAFT) == "outbox:abc123.json"
