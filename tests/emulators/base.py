@@ -151,6 +151,8 @@ class Emulator:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes: with Nagle on, each answer waits for a delayed ACK (~40 ms).
+            disable_nagle_algorithm = True
 
             def _handle(self) -> None:
                 parts = urlsplit(self.path)
