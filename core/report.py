@@ -22,10 +22,12 @@ class AnalyseResult:
     analysed: int
     projects: int
     left_unprocessed: int
+    note: str = ""  # why some posts wait, e.g. the daily quota is spent
 
     def summary(self) -> str:
         left = f", {self.left_unprocessed} left unprocessed" if self.left_unprocessed else ""
-        return f"{self.analysed} posts analysed, {self.projects} projects{left}"
+        note = f"; {self.note}" if self.note else ""
+        return f"{self.analysed} posts analysed, {self.projects} projects{left}{note}"
 
 
 @dataclass(frozen=True)

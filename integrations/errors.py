@@ -23,5 +23,9 @@ class AnalyserError(IntegrationError):
     pass
 
 
+class AnalyserQuotaExhausted(AnalyserError):
+    """The model's daily request quota is spent: nothing will succeed before it resets."""
+
+
 class PublishError(IntegrationError):
     pass

@@ -1,0 +1,94 @@
+"""The daily pipeline with every real client (discord.py, gspread, google-genai, tweepy) pointed at the
+emulators, compared with the offline run on the same messages: configuration is the only difference."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.sheet import ARCHIVE_WORKSHEET
+from flows.daily import daily_pipeline
+from guildflow.settings import load_settings
+from tasks import clients
+from tests.conftest import SAMPLE_EXPORTS
+from tests.emulators.discord import DiscordEmulator
+from tests.emulators.gemini import GeminiEmulator
+from tests.emulators.google_sheets import SheetsEmulator
+from tests.emulators.x import XEmulator
+
+SPREADSHEET = "1GuildflowEmulatedSpreadsheet"
+# Cells that differ by design between backends: when a row was archived, and the publisher's receipt.
+VOLATILE = ("Date Processed", "Publication Receipt")
+
+
+@pytest.fixture
+def services() -> Iterator[tuple[DiscordEmulator, SheetsEmulator, GeminiEmulator, XEmulator]]:
+    discord, sheets, gemini, x = DiscordEmulator(), SheetsEmulator(), GeminiEmulator(), XEmulator()
+    with discord.running(), sheets.running(), gemini.running(), x.running():
+        yield discord, sheets, gemini, x
+
+
+@pytest.fixture
+def real_clients_env(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch, services) -> None:
+    discord, sheets, gemini, x = services
+    channels = [discord.load_export(path) for path in sorted(Path(SAMPLE_EXPORTS).parent.glob("*.json"))]
+    key = sheets.service_account()
+    sheets.create_spreadsheet(SPREADSHEET, shared_with={key["client_email"]: "writer"})
+    settings = {
+        "DISCORD_BACKEND": "api",
+        "DISCORD_CHANNELS": ",".join(map(str, channels)),
+        "DISCORD_TOKEN": discord.token,
+        "DISCORD_API_BASE": discord.api_base,
+        "SHEET_BACKEND": "google",
+        "SHEETS_SPREADSHEET_ID": SPREADSHEET,
+        "SHEETS_SERVICE_ACCOUNT": json.dumps(key),
+        "SHEETS_API_BASE": sheets.url,
+        "ANALYSER_BACKEND": "gemini",
+        "GEMINI_API_KEY": gemini.api_key,
+        "GEMINI_API_BASE": gemini.url,
+        "PUBLISHER_BACKEND": "x",
+        "X_API_KEY": x.credentials.api_key,
+        "X_API_SECRET": x.credentials.api_secret,
+        "X_ACCESS_TOKEN": x.credentials.access_token,
+        "X_ACCESS_TOKEN_SECRET": x.credentials.access_token_secret,
+        "X_API_BASE": x.url,
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(f"GUILDFLOW_{name}", value)
+
+
+def archive_rows(settings_overrides: dict[str, str] | None = None) -> list[dict[str, str]]:
+    rows = clients.sheet(load_settings(**(settings_overrides or {}))).read_rows(ARCHIVE_WORKSHEET)
+    return [{column: cell for column, cell in row.items() if column not in VOLATILE} for row in rows]
+
+
+def test_real_clients_give_the_offline_rows_and_publish_once(
+    real_clients_env: None, services, guildflow_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    discord, sheets, gemini, x = services
+    report = daily_pipeline()
+    assert (report.new_posts, report.analysed, report.archived) == (27, 27, 27)
+    assert report.receipt.startswith("x:https://x.com/guildflow_bot/status/")
+    real_rows = archive_rows()
+    thread = x.thread()
+    assert len(thread) >= 2 and gemini.calls("POST") == 2  # 27 posts in batches of 20
+
+    with monkeypatch.context() as offline:
+        for name in ("DISCORD", "SHEET", "ANALYSER", "PUBLISHER"):
+            offline.delenv(f"GUILDFLOW_{name}_BACKEND")
+        offline.setenv("GUILDFLOW_DISCORD_EXPORT", SAMPLE_EXPORTS)
+        offline.setenv("GUILDFLOW_LEDGER", str(guildflow_env / "offline-ledger.sqlite"))
+        offline_report = daily_pipeline()
+        offline_rows = archive_rows()
+    [published] = (guildflow_env / "outbox").glob("*.json")
+    assert real_rows == offline_rows
+    assert offline_report.projects_found == report.projects_found
+    assert thread == json.loads(published.read_text())["tweets"]
+
+    again = daily_pipeline()
+    assert (again.new_posts, again.receipt) == (0, "")
+    assert len(x.tweets) == len(thread)
+    assert discord.calls("GET", r"/messages") == 2 * 2  # one page per channel per run
