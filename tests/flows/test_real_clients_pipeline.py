@@ -14,6 +14,7 @@ from flows.daily import daily_pipeline
 from guildflow.settings import load_settings
 from tasks import clients
 from tests.conftest import SAMPLE_EXPORTS
+from tests.emulators.base import Fault, Response
 from tests.emulators.discord import DiscordEmulator
 from tests.emulators.gemini import GeminiEmulator
 from tests.emulators.google_sheets import SheetsEmulator
@@ -92,3 +93,38 @@ def test_real_clients_give_the_offline_rows_and_publish_once(
     assert (again.new_posts, again.receipt) == (0, "")
     assert len(x.tweets) == len(thread)
     assert discord.calls("GET", r"/messages") == 2 * 2  # one page per channel per run
+
+
+def test_check_verifies_every_real_service_and_writes_nothing(real_clients_env: None, services) -> None:
+    from typer.testing import CliRunner
+
+    from guildflow.cli import app
+
+    discord, sheets, gemini, x = services
+    result = CliRunner().invoke(app, ["check"])
+    for service in ("discord", "sheet", "analyser", "publisher"):
+        assert f"ok   {service}" in result.output, result.output
+    assert "reads #web3-alpha" in result.output or "web3-alpha" in result.output
+    assert "@guildflow_bot" in result.output
+    writes = [emulator.calls("POST") + emulator.calls("PUT") + emulator.calls("DELETE") for emulator in (discord, x)]
+    assert writes == [0, 0] and gemini.calls("POST") == 0 and sheets.write_calls() == 0
+    for secret in (discord.token, x.credentials.api_secret, x.credentials.access_token_secret, gemini.api_key):
+        assert secret not in result.output
+
+
+def test_no_secret_reaches_logs_or_the_report(
+    real_clients_env: None, services, caplog: pytest.LogCaptureFixture
+) -> None:
+    from prefect.artifacts import Artifact
+
+    from tasks.report import REPORT_ARTIFACT_KEY
+
+    discord, sheets, gemini, x = services
+    discord.fail_next(Fault(Response.json({"message": "401: Unauthorized", "code": 0}, status=401)))
+    state = daily_pipeline(return_state=True)
+    assert state.is_failed()
+    report = Artifact.get(REPORT_ARTIFACT_KEY).data
+    assert "GUILDFLOW_DISCORD_TOKEN" in report  # the collect failure says what to fix...
+    secrets = [discord.token, x.credentials.api_secret, x.credentials.access_token_secret, gemini.api_key]
+    for secret in secrets:  # ...and nothing anywhere shows a secret
+        assert secret not in caplog.text and secret not in report
