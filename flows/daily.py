@@ -8,30 +8,47 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow
-from prefect.states import State
+from prefect.states import Cancelled, State
 
 from core.report import PhaseOutcome, PipelineFailed, PipelineReport
 from flows.analyse import analyse_posts
 from guildflow.settings import AnalysisMode, CollectionMode, load_settings
 from tasks.archive import archive_posts
 from tasks.collect import collect_posts
+from tasks.operations import pause_after_consecutive_failures, superseded_reason
 from tasks.publish import publish_draft, write_draft
 from tasks.report import publish_report
 
 
-@flow(name="daily-pipeline", log_prints=True, persist_result=False)
+@flow(
+    name="daily-pipeline",
+    log_prints=True,
+    persist_result=False,
+    on_failure=[pause_after_consecutive_failures],
+    on_crashed=[pause_after_consecutive_failures],
+)
 def daily_pipeline(
     analysis_mode: AnalysisMode | None = None,
     collection_mode: CollectionMode | None = None,
     lookback: int | None = None,
-) -> PipelineReport:
+) -> PipelineReport | State:
     """Collect X links posted in Discord into the sheet, analyse them, publish the daily draft
-    once and archive finished rows. Parameters left empty use the GUILDFLOW_* settings.
+    once and archive finished rows.
 
     A failed phase does not stop later phases that can still run safely; the run then ends Failed.
+    A deployed run that a later due run supersedes (after an outage) ends Cancelled without working.
+
+    Args:
+        analysis_mode: summary (1-2 sentences per post) or keywords (3-5 words per post).
+            Left empty: the GUILDFLOW_ANALYSIS_MODE setting.
+        collection_mode: since-last (every message after the last one collected), or hours / days
+            (the last `lookback` hours or days, e.g. to re-read a period). Left empty: GUILDFLOW_COLLECTION_MODE.
+        lookback: How many hours or days the hours / days modes read. Left empty: GUILDFLOW_COLLECTION_LOOKBACK.
     """
     started, now = time.monotonic(), datetime.now(timezone.utc)
     settings = load_settings(analysis_mode=analysis_mode, collection_mode=collection_mode, collection_lookback=lookback)
+    if reason := superseded_reason(settings.timezone):
+        return Cancelled(message=reason)
 
     collected = collect_posts(settings, now, return_state=True)
     analysed = analyse_posts(settings, return_state=True)

@@ -5,6 +5,7 @@ This module is a leaf: any layer above core/ may import it; it imports no other 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,10 @@ QuotaPolicy = Literal["continue", "fail"]
 
 DATA_DIR = Path(".guildflow")
 _CRON_ANCHOR = datetime(2026, 1, 1, tzinfo=timezone.utc)
+_EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_DISCORD_WEBHOOK = re.compile(
+    r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/(?P<id>\d+)/(?P<token>[\w-]+)/?"
+)
 
 
 class ConfigurationError(ValueError):
@@ -101,9 +106,62 @@ class Settings(BaseSettings):
     )
     typefully_api_base: str = "https://api.typefully.com"
 
+    # Operations: where failed deployment runs are reported (`guildflow automations apply`), and when a
+    # deployment that keeps failing is paused.
+    notify_discord_webhook: SecretStr | None = Field(
+        None, description="Discord webhook URL (https://discord.com/api/webhooks/<id>/<token>) for failed runs."
+    )
+    notify_email: str = Field("", description="Comma-separated addresses failed runs are emailed to (via SendGrid).")
+    notify_email_sender: str = Field("", description="The From address of those emails.")
+    notify_sendgrid_api_key: SecretStr | None = None
+    pause_after_failures: int = Field(
+        5, ge=0, le=50, description="Pause a deployment after this many consecutive failed runs; 0: never."
+    )
+
+    # playerData exports (`guildflow export`): the game bot's data file, posted to Discord through a webhook
+    # (the configured one, else a temporary one the bot creates with GUILDFLOW_DISCORD_TOKEN).
+    playerdata: Path = Field(Path("examples/playerData.json"), description="The game bot's playerData.json.")
+    playerdata_upload_cap_mb: float = Field(
+        10, gt=0, le=500, description="Discord's upload cap per file in MiB: 10, more on boosted servers."
+    )
+    playerdata_all_channels: str = Field(
+        "", description="Comma-separated channel ids an `all` export (every guild's data) may be posted to."
+    )
+    playerdata_webhook_url: SecretStr | None = Field(
+        None, description="Webhook URL of the export channel; unset: a temporary webhook per export."
+    )
+    playerdata_webhook_url_block: str | None = None
+    playerdata_keep: int = Field(10, ge=1, le=10_000, description="Exports a local copy folder keeps, per guild.")
+
+    @property
+    def playerdata_upload_cap(self) -> int:
+        return int(self.playerdata_upload_cap_mb * 1024 * 1024)
+
+    @property
+    def playerdata_all_channel_ids(self) -> list[str]:
+        return [part for part in self.playerdata_all_channels.replace(" ", "").split(",") if part]
+
+    @field_validator("playerdata_all_channels")
+    @classmethod
+    def _valid_all_channels(cls, value: str) -> str:
+        return cls._valid_channels(value)
+
     @property
     def discord_channel_ids(self) -> list[int]:
         return [int(part) for part in self.discord_channels.replace(" ", "").split(",") if part]
+
+    @property
+    def notify_email_addresses(self) -> list[str]:
+        return [part for part in self.notify_email.replace(" ", "").split(",") if part]
+
+    @property
+    def discord_webhook_parts(self) -> tuple[str, str] | None:
+        """The (id, token) of GUILDFLOW_NOTIFY_DISCORD_WEBHOOK, or None when it is not set."""
+        if self.notify_discord_webhook is None or not self.notify_discord_webhook.get_secret_value():
+            return None
+        match = _DISCORD_WEBHOOK.fullmatch(self.notify_discord_webhook.get_secret_value().strip())
+        assert match is not None  # validated on load
+        return match["id"], match["token"]
 
     @field_validator("discord_channels")
     @classmethod
@@ -111,6 +169,29 @@ class Settings(BaseSettings):
         parts = [part for part in value.replace(" ", "").split(",") if part]
         if not all(part.isdigit() for part in parts):
             raise ValueError(f"'{value}' must be comma-separated Discord channel ids (numbers)")
+        return value
+
+    @field_validator("notify_discord_webhook")
+    @classmethod
+    def _valid_discord_webhook(cls, value: SecretStr | None) -> SecretStr | None:
+        if (
+            value is not None
+            and value.get_secret_value()
+            and not _DISCORD_WEBHOOK.fullmatch(value.get_secret_value().strip())
+        ):
+            # The value is a secret: say what shape it must have, never echo it.
+            raise ValueError(
+                "is not a Discord webhook URL; copy it from the channel's Integrations > Webhooks "
+                "(https://discord.com/api/webhooks/<id>/<token>)"
+            )
+        return value
+
+    @field_validator("notify_email", "notify_email_sender")
+    @classmethod
+    def _valid_addresses(cls, value: str) -> str:
+        for address in value.replace(" ", "").split(","):
+            if address and not _EMAIL_ADDRESS.fullmatch(address):
+                raise ValueError(f"'{address}' is not an email address")
         return value
 
     @field_validator("typefully_publish_at")
