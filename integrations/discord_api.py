@@ -1,4 +1,6 @@
-"""Discord messages read through Discord's API with discord.py, REST only (log in, then HTTP calls; no gateway).
+"""Discord through its API with discord.py, REST only (log in, then HTTP calls; no gateway): messages read
+from channels (DiscordApiSource), and playerData exports posted to a channel through a webhook
+(DiscordExportDelivery).
 
 discord.py is asynchronous and our tasks are not: every public call runs its own event loop, with a fresh
 client whose HTTP session is closed before the call returns, so it works from any thread.
@@ -7,9 +9,12 @@ client whose HTTP session is closed before the call returns, so it works from an
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import aiohttp
@@ -20,7 +25,7 @@ from pydantic import SecretStr
 
 from core.collection import CollectionWindow, Cursors, in_window
 from core.models import DiscordMessage, Embed
-from integrations.errors import SourceError
+from integrations.errors import IntegrationError, SourceError
 
 T = TypeVar("T")
 
@@ -91,19 +96,305 @@ class DiscordApiSource:
                             by_id[message.id] = message
         return sorted(by_id.values(), key=lambda message: message.id)
 
-    @asynccontextmanager
-    async def _client(self) -> AsyncIterator[discord.Client]:
-        # Route.BASE is a class attribute of discord.py: set it right before each use (never call
-        # discord.http._set_api_version afterwards, it resets it).
+    def _client(self) -> AbstractAsyncContextManager[discord.Client]:
+        return _bot_client(self._token, self.api_base, self.max_ratelimit_timeout)
+
+
+@asynccontextmanager
+async def _bot_client(token: SecretStr, api_base: str, max_ratelimit_timeout: float) -> AsyncIterator[discord.Client]:
+    """A logged-in REST-only client; its HTTP session is closed on exit."""
+    # Route.BASE is a class attribute of discord.py: set it right before each use (never call
+    # discord.http._set_api_version afterwards, it resets it). Webhook requests use it too.
+    discord.http.Route.BASE = api_base
+    client = discord.Client(intents=discord.Intents.none(), max_ratelimit_timeout=max_ratelimit_timeout)
+    async with client:  # closes the aiohttp session whatever happens inside
+        with _translated_errors("logging in to Discord", None):
+            try:
+                await client.login(token.get_secret_value())
+            except discord.LoginFailure:
+                raise SourceError(TOKEN_FIX) from None
+        yield client
+
+
+# --- playerData exports -----------------------------------------------------------------------------
+
+DELIVERY_PERMISSIONS = "View Channel, Manage Webhooks and Attach Files"
+WEBHOOK_URL_SETTING = "GUILDFLOW_PLAYERDATA_WEBHOOK_URL"
+WEBHOOK_URL_FIX = (
+    "copy it from the channel's Edit Channel > Integrations > Webhooks > Copy Webhook URL "
+    "(https://discord.com/api/webhooks/<id>/<token>)"
+)
+MAX_FILES_PER_MESSAGE = 10  # Discord's limit of attachments on one message
+UNKNOWN_WEBHOOK, REQUEST_TOO_LARGE = 10015, 40005  # Discord JSON error codes
+CONFIGURED, TEMPORARY = "the configured webhook", "a temporary webhook"
+
+_log = logging.getLogger(__name__)
+
+
+class DeliveryError(IntegrationError):
+    """An export could not be posted to Discord; the message says why and what to fix."""
+
+
+class DestinationUnusable(DeliveryError):
+    """The channel or webhook is gone, or a permission is missing: retrying cannot help, so a schedule
+    posting there is paused at once. `reason` is a short label for `guildflow export status`."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class UploadTooLarge(DeliveryError):
+    pass
+
+
+@dataclass(frozen=True)
+class Destination:
+    channel_id: int
+    guild_id: int | None  # None for a channel outside any guild (a DM)
+    name: str
+
+
+@dataclass
+class Delivered:
+    message_ids: list[int]
+    attachments: list[str]
+    via: str  # CONFIGURED or TEMPORARY
+    warnings: list[str] = field(default_factory=list)
+
+
+class DiscordExportDelivery:
+    """Posts export files to a channel as one message (more only past Discord's per-message limits),
+    through a webhook with ?wait=true, so a failed post is an error rather than silence.
+
+    The webhook is the one in webhook_url when it belongs to the channel; otherwise the bot (token) creates
+    a temporary webhook in the channel and always deletes it afterwards, also when posting fails.
+    upload_cap: the per-file cap in bytes; files are grouped so no message carries more than it in total
+    (Discord also caps the whole request), at most 10 per message.
+    """
+
+    def __init__(
+        self,
+        token: SecretStr | None,
+        api_base: str,
+        webhook_url: SecretStr | None = None,
+        *,
+        upload_cap: int = 10 * 1024 * 1024,
+        max_ratelimit_timeout: float = 60.0,
+        webhook_name: str = "guildflow export",
+    ) -> None:
+        if token is None and webhook_url is None:
+            raise DeliveryError(
+                f"posting to Discord needs the bot token (GUILDFLOW_DISCORD_TOKEN; the bot creates a temporary "
+                f"webhook per export) or a webhook URL ({WEBHOOK_URL_SETTING})"
+            )
+        self._token = token
+        self._webhook_url = webhook_url
+        self.api_base = api_base.rstrip("/")
+        self.upload_cap = upload_cap
+        self.max_ratelimit_timeout = max_ratelimit_timeout
+        self.webhook_name = webhook_name
+
+    def describe(self) -> str:
+        via = f"the webhook in {WEBHOOK_URL_SETTING}" if self._webhook_url else "a temporary webhook per export"
+        return f"Discord API {self.api_base}, posting through {via}"
+
+    def check(self) -> str:
+        return _run_sync(self._check)
+
+    def destination(self, channel_id: int) -> Destination:
+        """The channel as Discord reports it (its guild decides where a server export may go)."""
+        return _run_sync(lambda: self._destination(channel_id))
+
+    def deliver(self, channel_id: int, content: str, files: list[tuple[str, bytes]]) -> Delivered:
+        """Post content with the files (name, bytes); the returned ids are of the messages Discord saved."""
+        return _run_sync(lambda: self._deliver(channel_id, content, files))
+
+    def post_notice(self, channel_id: int, content: str) -> Delivered:
+        return self.deliver(channel_id, content, [])
+
+    async def _check(self) -> str:
+        parts = []
+        async with self._session() as session:
+            webhook = await self._configured_webhook(session)
+            if webhook is not None:
+                parts.append(f"{WEBHOOK_URL_SETTING} posts to channel {webhook.channel_id}")
+        if self._token is not None:
+            async with self._client() as client:
+                assert client.user is not None  # set by login
+                parts.append(f"bot {client.user.name} may create temporary webhooks (needs {DELIVERY_PERMISSIONS})")
+        return f"Discord API {self.api_base}: " + "; ".join(parts)
+
+    async def _destination(self, channel_id: int) -> Destination:
+        async with self._session() as session:
+            webhook = await self._configured_webhook(session)
+        if webhook is not None and webhook.channel_id == channel_id:
+            return Destination(channel_id, webhook.guild_id, f"channel {channel_id}")
+        async with self._client(channel_id, webhook) as client:
+            with _delivery_errors(f"fetching Discord channel {channel_id}", channel_id):
+                channel = await client.fetch_channel(channel_id)
+        guild_id = getattr(channel, "guild_id", None) or getattr(getattr(channel, "guild", None), "id", None)
+        return Destination(channel_id, guild_id, f"#{getattr(channel, 'name', None) or channel_id}")
+
+    async def _deliver(self, channel_id: int, content: str, files: list[tuple[str, bytes]]) -> Delivered:
+        async with self._session() as session:
+            webhook = await self._configured_webhook(session)
+            if webhook is not None and webhook.channel_id == channel_id:
+                return await self._post(webhook, CONFIGURED, content, files)
+        async with self._client(channel_id, webhook) as client:
+            with _delivery_errors(f"fetching Discord channel {channel_id}", channel_id):
+                channel = await client.fetch_channel(channel_id)
+            if not isinstance(channel, discord.TextChannel):
+                raise DestinationUnusable(
+                    f"Discord channel {channel_id} is a {channel.type} channel; exports are posted in text channels",
+                    "not a text channel",
+                )
+            with _delivery_errors(
+                f"creating a webhook in Discord channel {channel_id}", channel_id, needs="Manage Webhooks"
+            ):
+                temporary = await channel.create_webhook(name=self.webhook_name, reason="guildflow playerData export")
+            try:
+                delivered = await self._post(temporary, TEMPORARY, content, files)
+            except BaseException:
+                await _delete_webhook(temporary, channel_id)
+                raise
+            if leftover := await _delete_webhook(temporary, channel_id):
+                delivered.warnings.append(leftover)
+            return delivered
+
+    async def _post(
+        self, webhook: discord.Webhook, via: str, content: str, files: list[tuple[str, bytes]]
+    ) -> Delivered:
+        channel_id = webhook.channel_id
+        delivered = Delivered([], [], via)
+        for index, group in enumerate(self._message_groups(files)):
+            text = content if index == 0 else f"(continued: {', '.join(name for name, _ in group)})"
+            with _delivery_errors(
+                f"posting to Discord channel {channel_id}", channel_id, webhook=via, needs="Attach Files"
+            ):
+                message = await webhook.send(
+                    text,
+                    files=[discord.File(io.BytesIO(data), filename=name) for name, data in group],
+                    wait=True,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            delivered.message_ids.append(message.id)
+            delivered.attachments.extend(attachment.filename for attachment in message.attachments)
+        return delivered
+
+    def _message_groups(self, files: list[tuple[str, bytes]]) -> list[list[tuple[str, bytes]]]:
+        groups: list[list[tuple[str, bytes]]] = [[]]
+        total = 0
+        for name, data in files:
+            if groups[-1] and (len(groups[-1]) == MAX_FILES_PER_MESSAGE or total + len(data) > self.upload_cap):
+                groups.append([])
+                total = 0
+            groups[-1].append((name, data))
+            total += len(data)
+        return groups
+
+    async def _configured_webhook(self, session: aiohttp.ClientSession) -> discord.Webhook | None:
+        """The webhook of webhook_url, fetched (so its channel and guild are known), or None if none is set."""
+        if self._webhook_url is None:
+            return None
+        try:
+            partial = discord.Webhook.from_url(self._webhook_url.get_secret_value().strip(), session=session)
+        except ValueError:
+            # The value is a secret: say what shape it must have, never echo it.
+            raise DeliveryError(f"{WEBHOOK_URL_SETTING} is not a Discord webhook URL: {WEBHOOK_URL_FIX}") from None
         discord.http.Route.BASE = self.api_base
-        client = discord.Client(intents=discord.Intents.none(), max_ratelimit_timeout=self.max_ratelimit_timeout)
-        async with client:  # closes the aiohttp session whatever happens inside
-            with _translated_errors("logging in to Discord", None):
-                try:
-                    await client.login(self._token.get_secret_value())
-                except discord.LoginFailure:
-                    raise SourceError(TOKEN_FIX) from None
-            yield client
+        with _delivery_errors(f"fetching the webhook in {WEBHOOK_URL_SETTING}", None, webhook=CONFIGURED):
+            return await partial.fetch(prefer_auth=False)
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[aiohttp.ClientSession]:
+        async with aiohttp.ClientSession() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _client(
+        self, channel_id: int | None = None, configured: discord.Webhook | None = None
+    ) -> AsyncIterator[discord.Client]:
+        if self._token is None:
+            raise DeliveryError(
+                f"{WEBHOOK_URL_SETTING} posts to channel {configured.channel_id if configured else '?'}, not "
+                f"{channel_id}: set GUILDFLOW_DISCORD_TOKEN so the bot can post there through a temporary webhook, "
+                "or use that webhook's channel"
+            )
+        try:
+            async with _bot_client(self._token, self.api_base, self.max_ratelimit_timeout) as client:
+                yield client
+        except SourceError as error:  # logging in failed: same words, delivery's error type
+            raise DeliveryError(str(error)) from None
+
+
+async def _delete_webhook(webhook: discord.Webhook, channel_id: int) -> str | None:
+    """Delete a temporary webhook; what is left behind (to report) when that fails, else None."""
+    try:
+        await webhook.delete(reason="guildflow playerData export done")
+    except discord.NotFound:
+        return None  # gone with its channel, or deleted by hand
+    except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+        leftover = (
+            f"the temporary webhook {webhook.id} in channel {channel_id} could not be deleted "
+            f"({type(error).__name__}); delete it in Edit Channel > Integrations > Webhooks"
+        )
+        _log.warning(leftover)
+        return leftover
+    return None
+
+
+@contextmanager
+def _delivery_errors(
+    doing: str, channel_id: int | None, *, webhook: str | None = None, needs: str = "View Channel"
+) -> Iterator[None]:
+    """discord.py and aiohttp errors while posting an export as DeliveryError saying what to fix."""
+    where = f"Discord channel {channel_id}" if channel_id is not None else "Discord"
+    try:
+        yield
+    except discord.NotFound as error:
+        if error.code == UNKNOWN_WEBHOOK and webhook == CONFIGURED:
+            raise DestinationUnusable(
+                f"{doing}: the webhook in {WEBHOOK_URL_SETTING} was deleted ({_status(error)}): create a new one "
+                f"and put its URL there ({WEBHOOK_URL_FIX})",
+                "webhook deleted (404)",
+            ) from None
+        if error.code == UNKNOWN_WEBHOOK:
+            # Our own temporary webhook, deleted by someone while we posted: the next export makes a new one.
+            raise DeliveryError(f"{doing}: the temporary webhook was deleted meanwhile ({_status(error)})") from None
+        raise DestinationUnusable(
+            f"{doing}: {where} not found ({_status(error)}): was it deleted, or is the bot not in that server? "
+            "Fix the channel id of the export, or invite the bot",
+            "channel not found (404)",
+        ) from None
+    except discord.Forbidden as error:
+        raise DestinationUnusable(
+            f"{doing}: the bot lacks {needs} in {where} ({_status(error)}): give its role {needs} there "
+            f"(exports need {DELIVERY_PERMISSIONS})",
+            "missing permission (403)",
+        ) from None
+    except discord.HTTPException as error:
+        if error.status == 413 or error.code == REQUEST_TOO_LARGE:
+            raise UploadTooLarge(
+                f"{doing}: Discord refused the upload as too large ({_status(error)}); the server's cap is "
+                "lower than GUILDFLOW_PLAYERDATA_UPLOAD_CAP_MB: lower it (10 unless the server is boosted)"
+            ) from None
+        if error.status == 401:
+            raise DeliveryError(
+                f"{doing}: Discord answered {_status(error)}; check {WEBHOOK_URL_SETTING} ({WEBHOOK_URL_FIX})"
+                if webhook == CONFIGURED
+                else f"{doing}: Discord answered {_status(error)}; {TOKEN_FIX}"
+            ) from None
+        failed = DeliveryError(f"{doing}: Discord answered {_status(error)}")
+        failed.transient = error.status == 429 or error.status >= 500  # after discord.py's own retries
+        raise failed from None
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+        unreachable = DeliveryError(
+            f"{doing}: could not reach Discord ({type(error).__name__}: {error}); check the network "
+            "and GUILDFLOW_DISCORD_API_BASE"
+        )
+        unreachable.transient = True
+        raise unreachable from None
 
 
 def _first_id_before(channel_id: int, window: CollectionWindow, cursors: Cursors) -> int:

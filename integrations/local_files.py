@@ -20,13 +20,13 @@ def can_write(path: Path) -> bool:
     return os.access(nearest_existing(path), os.W_OK)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and a rename, so readers never see half a file."""
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write via a temporary file and a rename, so readers never see half a file (text as UTF-8)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
+        with os.fdopen(handle, "wb") as file:
+            file.write(content.encode() if isinstance(content, str) else content)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)

@@ -30,7 +30,7 @@ def test_prefect_yaml_uses_the_build_steps_and_the_schedule_slug() -> None:
     config = yaml.safe_load((REPO / "prefect.yaml").read_text())
     steps = [next(iter(step)) for step in config["build"]]
     assert steps == ["deployments.schedules.schedule_settings", "deployments.schedules.project_directory"]
-    [daily] = config["deployments"]
+    daily = next(deployment for deployment in config["deployments"] if deployment["name"] == "daily")
     assert daily["name"] == "daily" and daily["entrypoint"] == "flows/daily.py:daily_pipeline"
     assert daily["work_pool"]["name"] == "guildflow"
     assert daily["schedules"] == [

@@ -1,4 +1,5 @@
-"""Discord's REST API v10, the part DiscordApiSource uses (what discord.py calls to log in and read history).
+"""Discord's REST API v10, the part our discord.py clients use: logging in, reading history (DiscordApiSource),
+and webhooks (DiscordExportDelivery: create, fetch, execute with files, delete).
 
     discord = DiscordEmulator()
     channel_id = discord.load_export("examples/discord/general.json")  # or add_channel + add_messages
@@ -10,17 +11,29 @@ channels the bot may not see (403 Missing Access, code 50001), the history `limi
 View Channel gets 403; one without Read Message History gets an empty history, as on Discord; without the
 Message Content intent messages come without content, embeds or attachments. History pages come newest
 first, with `after` too. Faults: fail_next(Fault(rate_limited(0.05), path_pattern="/messages$")).
+
+Webhooks: `add_webhook(channel_id)` returns a configured webhook's URL (https://discord.com/api/webhooks/...; the
+client reaches the emulator through its api_base); the bot creates them with POST /channels/{id}/webhooks
+(403 Missing Permissions without Manage Webhooks: deny(channel_id, "manage_webhooks")). Executing one
+(multipart payload_json + files[n]) checks Attach Files, the per-file upload cap (413, code 40005), the
+request size and 10 files per message; with ?wait=true it answers the saved Message. Every post is kept in
+`posts` with the uploaded bytes. delete_channel(id) deletes the channel and its webhooks (404, 10003 / 10015).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
+import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from discord.utils import snowflake_time
+from discord.utils import snowflake_time, time_snowflake
 
 from tests.emulators.base import Emulator, Handler, Request, Response
 
@@ -28,8 +41,13 @@ API = "/api/v10"
 GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19  # the Message Content intent switch of an unverified bot
 Access = Literal["read", "view", "none"]  # full access / View Channel only / not even View Channel
 
+Permission = Literal["manage_webhooks", "attach_files"]
+
 BOT_ID = 1_300_000_000_000_000_001
 GUILD_ID = 1_300_000_000_000_000_002
+UPLOAD_CAP = 10 * 1024 * 1024  # per attachment, webhooks included
+MAX_REQUEST = 25 * 1024 * 1024  # the whole multipart body
+MAX_FILES = 10
 
 
 def rate_limited(retry_after: float, *, is_global: bool = False) -> Response:
@@ -90,6 +108,21 @@ def api_message(
     }
 
 
+@dataclass
+class Post:
+    """A message executed through a webhook, with the bytes of its attachments."""
+
+    channel_id: int
+    webhook_id: int
+    message_id: int
+    content: str
+    files: dict[str, bytes] = dataclass_field(default_factory=dict)  # file name -> bytes, in upload order
+
+
+def _error(status: int, message: str, code: int) -> Response:
+    return Response.json({"message": message, "code": code}, status=status)
+
+
 class DiscordEmulator(Emulator):
     def __init__(
         self, token: str = "emulated.bot-token.0123456789", *, bot_name: str = "Guildflow", message_content: bool = True
@@ -102,13 +135,27 @@ class DiscordEmulator(Emulator):
         self.channels: dict[int, dict[str, Any]] = {}
         self.access: dict[int, Access] = {}
         self.messages: dict[int, dict[int, dict[str, Any]]] = {}  # channel id -> message id -> message
+        self.denied: dict[int, set[Permission]] = {}  # channel id -> permissions the bot lacks there
+        self.webhooks: dict[int, dict[str, Any]] = {}  # the live ones, by id
+        self.deleted_webhooks: list[int] = []
+        self.posts: list[Post] = []
+        self.upload_cap = UPLOAD_CAP
+        self._ids = itertools.count(time_snowflake(datetime.now(timezone.utc)))
         for method, path, handler in [
             ("GET", r"/users/@me", self._me),
             ("GET", r"/oauth2/applications/@me", self._application),
             ("GET", r"/channels/(?P<channel>\d+)", self._channel),
             ("GET", r"/channels/(?P<channel>\d+)/messages", self._history),
+            ("POST", r"/channels/(?P<channel>\d+)/webhooks", self._create_webhook),
+            ("DELETE", r"/webhooks/(?P<webhook>\d+)", self._delete_webhook),
         ]:
             self.route(method, API + path, self._authorized(handler))
+        for method, path, handler in [  # authorised by the token in the path
+            ("GET", r"/webhooks/(?P<webhook>\d+)/(?P<token>[^/]+)", self._fetch_webhook),
+            ("POST", r"/webhooks/(?P<webhook>\d+)/(?P<token>[^/]+)", self._execute_webhook),
+            ("DELETE", r"/webhooks/(?P<webhook>\d+)/(?P<token>[^/]+)", self._delete_webhook),
+        ]:
+            self.route(method, API + path, self._with_webhook_token(handler))
 
     @property
     def api_base(self) -> str:
@@ -139,6 +186,21 @@ class DiscordEmulator(Emulator):
         }
         self.access[channel_id] = access
         self.messages.setdefault(channel_id, {})
+
+    def deny(self, channel_id: int, *permissions: Permission) -> None:
+        """The bot lacks these permissions in the channel (it can still see it)."""
+        self.denied.setdefault(channel_id, set()).update(permissions)
+
+    def delete_channel(self, channel_id: int) -> None:
+        """As when an admin deletes the channel: it and its webhooks are gone."""
+        del self.channels[channel_id]
+        for webhook_id in [i for i, hook in self.webhooks.items() if hook["channel_id"] == str(channel_id)]:
+            self._forget_webhook(webhook_id)
+
+    def add_webhook(self, channel_id: int, name: str = "Backups") -> str:
+        """A webhook an admin made in the channel; returns its URL as Discord shows it."""
+        webhook = self._new_webhook(channel_id, name)
+        return f"https://discord.com/api/webhooks/{webhook['id']}/{webhook['token']}"
 
     def add_messages(self, channel_id: int, messages: Iterable[dict[str, Any]]) -> None:
         """API-shaped messages (see api_message) into an added channel."""
@@ -228,10 +290,125 @@ class DiscordEmulator(Emulator):
             page = [i for i in ids if not before or i < before][-limit:]
         return Response.json([self._as_seen(self.messages[channel_id][i]) for i in reversed(page)])  # ...newest first
 
+    # webhooks
+
+    def _create_webhook(self, request: Request) -> Response:
+        channel_id, refusal = self._visible_channel(request)
+        if refusal:
+            return refusal
+        if "manage_webhooks" in self.denied.get(channel_id, set()):
+            return _error(403, "Missing Permissions", 50013)
+        name = (request.json() or {}).get("name") or ""
+        if not 1 <= len(name) <= 80 or re.search("discord|clyde", name, re.IGNORECASE):
+            return _error(400, "Invalid Form Body", 50035)
+        return Response.json(self._new_webhook(channel_id, name, creator=self.bot))
+
+    def _with_webhook_token(self, handler: Handler) -> Handler:
+        def checked(request: Request) -> Response:
+            webhook = self.webhooks.get(int(request.params["webhook"]))
+            if webhook is None:
+                return _error(404, "Unknown Webhook", 10015)
+            if request.params["token"] != webhook["token"]:
+                return _error(401, "Invalid Webhook Token", 50027)
+            return handler(request)
+
+        return checked
+
+    def _fetch_webhook(self, request: Request) -> Response:
+        webhook = self.webhooks[int(request.params["webhook"])]
+        return Response.json({key: value for key, value in webhook.items() if key != "user"})
+
+    def _delete_webhook(self, request: Request) -> Response:
+        webhook_id = int(request.params["webhook"])
+        if webhook_id not in self.webhooks:
+            return _error(404, "Unknown Webhook", 10015)
+        self._forget_webhook(webhook_id)
+        return Response(204)
+
+    def _execute_webhook(self, request: Request) -> Response:
+        webhook = self.webhooks[int(request.params["webhook"])]
+        channel_id = int(webhook["channel_id"])
+        if len(request.body) > MAX_REQUEST:
+            return _error(413, "Request entity too large", 40005)
+        payload, files = _multipart(request)
+        if files and "attach_files" in self.denied.get(channel_id, set()):
+            return _error(403, "Missing Permissions", 50013)
+        if len(files) > MAX_FILES or any(len(data) > self.upload_cap for data in files.values()):
+            return (
+                _error(413, "Request entity too large", 40005)
+                if len(files) <= MAX_FILES
+                else _error(400, "Invalid Form Body", 50035)
+            )
+        message_id = next(self._ids)
+        message = api_message(
+            message_id,
+            channel_id,
+            payload.get("content") or "",
+            author={**api_user(int(webhook["id"]), webhook["name"], bot=True), "discriminator": "0000"},
+        )
+        message["webhook_id"] = webhook["id"]
+        message["attachments"] = [
+            {
+                "id": str(next(self._ids)),
+                "filename": name,
+                "size": len(data),
+                "url": f"https://cdn.discordapp.com/attachments/{channel_id}/{message_id}/{name}",
+                "proxy_url": f"https://media.discordapp.net/attachments/{channel_id}/{message_id}/{name}",
+                "content_type": "application/gzip" if name.endswith(".gz") else "application/json",
+            }
+            for name, data in files.items()
+        ]
+        self.add_messages(channel_id, [message])
+        self.posts.append(Post(channel_id, int(webhook["id"]), message_id, message["content"], files))
+        waited = (request.arg("wait") or "").lower() in ("true", "1")  # discord.py sends wait=1
+        return Response.json(message) if waited else Response(204)
+
+    def _new_webhook(self, channel_id: int, name: str, creator: dict[str, Any] | None = None) -> dict[str, Any]:
+        webhook_id = next(self._ids)
+        webhook = {
+            "id": str(webhook_id),
+            "type": 1,
+            "guild_id": self.channels[channel_id]["guild_id"],
+            "channel_id": str(channel_id),
+            "name": name,
+            "avatar": None,
+            "token": secrets.token_urlsafe(51),  # 68 characters, as Discord's
+            "application_id": self.bot["id"] if creator else None,
+        }
+        if creator:
+            webhook["user"] = creator
+        self.webhooks[webhook_id] = webhook
+        return webhook
+
+    def _forget_webhook(self, webhook_id: int) -> None:
+        del self.webhooks[webhook_id]
+        self.deleted_webhooks.append(webhook_id)
+
     def _as_seen(self, message: dict[str, Any]) -> dict[str, Any]:
         if self.message_content:
             return message
         return {**message, "content": "", "embeds": [], "attachments": []}
+
+
+def _multipart(request: Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """payload_json and files[n] of a multipart/form-data body, byte for byte (or a JSON body alone)."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        return request.json() or {}, {}
+    boundary = re.search(r'boundary="?([^";]+)"?', content_type)
+    assert boundary, content_type
+    payload: dict[str, Any] = {}
+    files: dict[str, bytes] = {}
+    for part in request.body.split(b"--" + boundary[1].encode())[1:-1]:
+        head, _, data = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        data = data.removesuffix(b"\r\n")
+        name = re.search(rb'name="([^"]*)"', head)
+        filename = re.search(rb'filename="([^"]*)"', head)
+        if name and name[1] == b"payload_json":
+            payload = json.loads(data)
+        elif filename:
+            files[filename[1].decode()] = data
+    return payload, files
 
 
 # --- DiscordChatExporter -> API shapes -----------------------------------------------------------

@@ -1,0 +1,69 @@
+"""Export the game bot's playerData.json to a Discord channel and/or a local folder, as a backup."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow
+
+from core.playerdata import ExportType, PlayerDataError
+from core.playerdata_export import ExportTarget
+from guildflow.settings import load_settings
+from tasks.playerdata import (
+    ExportOutcome,
+    check_destination,
+    keep_local_copy,
+    message_text,
+    next_export,
+    pause_schedule_on_failure,
+    plan_export_files,
+    post_export,
+    read_player_data,
+)
+
+
+@flow(
+    name="playerdata-export",
+    log_prints=True,
+    persist_result=False,
+    on_failure=[pause_schedule_on_failure],
+    on_crashed=[pause_schedule_on_failure],
+)
+def playerdata_export(
+    export_type: ExportType,
+    guild_id: str | None = None,
+    channel_id: str | None = None,
+    source: str | None = None,
+    copy_to: str | None = None,
+) -> ExportOutcome:
+    """Export playerData as a file posted in a Discord channel (through a webhook) and/or written to a
+    local folder that keeps the last GUILDFLOW_PLAYERDATA_KEEP exports.
+
+    Nothing is posted unless every check passes first. A scheduled run whose channel is gone or lacks a
+    permission pauses its schedule at once; five failed runs in a row pause it too.
+
+    Args:
+        export_type: server (one guild, wrapped with its provenance) or all (the whole file unchanged).
+        guild_id: The guild a server export holds.
+        channel_id: The Discord channel to post to; an `all` export only to GUILDFLOW_PLAYERDATA_ALL_CHANNELS.
+        source: The playerData.json to export. Left empty: GUILDFLOW_PLAYERDATA.
+        copy_to: A folder to also write the export to.
+    """
+    settings = load_settings(playerdata=source)
+    target = ExportTarget.validated(export_type, guild_id, channel_id)
+    if not target.channel_id and not copy_to:
+        raise PlayerDataError("nothing to do: give a channel to post to and/or a copy folder (--channel, --copy-to)")
+
+    player_data = read_player_data(settings.playerdata)
+    check_destination(settings, target, player_data)
+    exported_at = datetime.now(timezone.utc)
+    plan = plan_export_files(target, player_data, exported_at, settings.playerdata_upload_cap)
+    copies = keep_local_copy(plan, Path(copy_to), settings.playerdata_keep) if copy_to else []
+    message_ids: list[int] = []
+    if target.channel_id:
+        message = message_text(target, player_data, plan, exported_at, next_export(target))
+        message_ids = post_export(settings, target, message, plan).message_ids
+    outcome = ExportOutcome([file.name for file in plan.files], message_ids, [str(path) for path in copies])
+    print(f"playerData export {target.describe()}: {outcome.summary()}")
+    return outcome

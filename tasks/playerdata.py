@@ -1,0 +1,273 @@
+"""The steps of a playerData export, and what a failed export does to its schedule.
+
+Nothing is posted before everything that can be checked is checked: the file parses, the guild exists, the
+channel may receive this export (allow-list, same guild), and the files fit the upload cap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from prefect import Flow, get_client, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import FlowRun
+from prefect.logging.loggers import flow_run_logger
+from prefect.runtime import deployment as current_deployment
+from prefect.states import State
+from pydantic import SecretStr
+
+from core.playerdata import (
+    ExportPlan,
+    PlayerDataError,
+    RestorePlan,
+    encode,
+    guild_ids,
+    guild_name,
+    parse_player_data,
+    plan_export,
+    plan_restore,
+    read_export,
+    serialize_like,
+    server_export,
+)
+from core.playerdata_export import (
+    PAUSE_AFTER_FAILURES,
+    ExportTarget,
+    check_channel_allowed,
+    check_same_guild,
+    consecutive_failures,
+    export_message,
+)
+from guildflow.settings import ConfigurationError, Settings, load_settings
+from integrations.discord_api import Delivered, DestinationUnusable, DiscordExportDelivery
+from integrations.local_files import write_atomically
+from tasks import clients, playerdata_schedules
+from tasks.policy import RETRY_DELAYS, retry_unless_permanent
+
+_EXPORT_FILE = re.compile(
+    r"playerdata-scheduled-(?P<scope>\d+|ALL)-(?P<stamp>[\dT-]+Z)(?:-part-\d+-of-\d+)?\.json(?:\.gz)?"
+)
+
+
+@dataclass(frozen=True)
+class PlayerData:
+    raw: bytes
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    files: list[str]
+    message_ids: list[int]
+    copies: list[str]
+
+    def summary(self) -> str:
+        posted = f"posted {len(self.files)} file(s)" if self.message_ids else "not posted"
+        copied = f", copied to {len(self.copies)} file(s)" if self.copies else ""
+        return f"{posted}{copied}: {', '.join(self.files)}"
+
+
+def export_delivery(settings: Settings) -> DiscordExportDelivery:
+    """The Discord client of exports: the bot token and/or the export webhook URL, whichever are set."""
+    token = _optional_secret(settings, "discord_token")
+    webhook_url = _optional_secret(settings, "playerdata_webhook_url")
+    if token is None and webhook_url is None:
+        raise ConfigurationError(
+            "posting an export to Discord needs GUILDFLOW_DISCORD_TOKEN (the bot posts through a temporary "
+            "webhook) or GUILDFLOW_PLAYERDATA_WEBHOOK_URL (each also from a Prefect Secret block, *_BLOCK)"
+        )
+    return DiscordExportDelivery(
+        token=token,
+        api_base=settings.discord_api_base,
+        webhook_url=webhook_url,
+        upload_cap=settings.playerdata_upload_cap,
+    )
+
+
+def _optional_secret(settings: Settings, field: str) -> SecretStr | None:
+    if getattr(settings, f"{field}_block") or getattr(settings, field) is not None:
+        return clients.secret(settings, field)
+    return None
+
+
+@task(name="read playerData", cache_policy=NO_CACHE, persist_result=False)
+def read_player_data(source: Path) -> PlayerData:
+    """The file's bytes (an `all` export ships them unchanged) and its parsed object."""
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError:
+        raise PlayerDataError(
+            f"{source} does not exist: set GUILDFLOW_PLAYERDATA or --source to the bot's file"
+        ) from None
+    except OSError as error:
+        raise PlayerDataError(f"{source} cannot be read ({error.strerror}): check the path and permissions") from None
+    return PlayerData(raw, parse_player_data(raw, str(source)))
+
+
+@task(name="check destination", cache_policy=NO_CACHE, persist_result=False)
+def check_destination(settings: Settings, target: ExportTarget, player_data: PlayerData) -> None:
+    """The guild exists, and the channel may receive this export: an `all` export only an allow-listed
+    channel, a server export only a channel of that guild (asked of Discord)."""
+    if target.export_type == "server":  # an unknown guild raises here, naming the guilds there are
+        server_export(player_data.data, target.guild_id or "", datetime.now(timezone.utc))
+    if not target.channel_id:
+        return
+    check_channel_allowed(target, settings.playerdata_all_channel_ids)
+    if target.export_type == "server":
+        destination = export_delivery(settings).destination(int(target.channel_id))
+        check_same_guild(target, str(destination.guild_id) if destination.guild_id else None)
+
+
+@task(name="plan export files", cache_policy=NO_CACHE, persist_result=False)
+def plan_export_files(target: ExportTarget, player_data: PlayerData, exported_at: datetime, cap: int) -> ExportPlan:
+    """The file(s) to post: the server wrapper or the file unchanged; gzipped, then split, to fit the cap."""
+    if target.export_type == "server":
+        content = encode(server_export(player_data.data, target.guild_id or "", exported_at))
+    else:
+        content = player_data.raw
+    plan = plan_export(target.export_type, content, player_data.data, target.scope, exported_at, cap)
+    if plan.warning:
+        get_run_logger().warning(plan.warning)
+    return plan
+
+
+@task(name="find next export", cache_policy=NO_CACHE, persist_result=False)
+def next_export(target: ExportTarget) -> datetime | None:
+    """The next scheduled run of this target, from this run's deployment (or the export deployment)."""
+    deployment_id = current_deployment.id
+    return playerdata_schedules.next_run(target, UUID(deployment_id) if deployment_id else None)
+
+
+def message_text(
+    target: ExportTarget, player_data: PlayerData, plan: ExportPlan, exported_at: datetime, next_at: datetime | None
+) -> str:
+    guilds = [target.guild_id] if target.guild_id else guild_ids(player_data.data)
+    return export_message(target, plan, exported_at, [guild_name(player_data.data.get(g)) for g in guilds], next_at)
+
+
+@task(
+    name="post export",
+    retries=2,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=retry_unless_permanent,
+    cache_policy=NO_CACHE,
+    persist_result=False,
+)
+def post_export(settings: Settings, target: ExportTarget, message: str, plan: ExportPlan) -> Delivered:
+    """One message with the file(s) in the channel (more only past Discord's per-message limits)."""
+    delivered = export_delivery(settings).deliver(
+        int(target.channel_id or 0), message, [(file.name, file.content) for file in plan.files]
+    )
+    logger = get_run_logger()
+    for warning in delivered.warnings:
+        logger.warning(warning)
+    logger.info("posted %s through %s", ", ".join(delivered.attachments), delivered.via)
+    return delivered
+
+
+@task(name="keep local copy", cache_policy=NO_CACHE, persist_result=False)
+def keep_local_copy(plan: ExportPlan, folder: Path, keep: int) -> list[Path]:
+    """Write the export's file(s) into the folder atomically, then delete all but the newest `keep`
+    exports of the same guild (or of ALL); other files in the folder are left alone."""
+    written = []
+    for file in plan.files:
+        write_atomically(folder / file.name, file.content)
+        written.append(folder / file.name)
+    exports: dict[str, dict[str, list[Path]]] = {}  # scope -> timestamp -> files
+    for path in folder.iterdir():
+        if match := _EXPORT_FILE.fullmatch(path.name):
+            exports.setdefault(match["scope"], {}).setdefault(match["stamp"], []).append(path)
+    for stamps in exports.values():
+        for stamp in sorted(stamps, reverse=True)[keep:]:
+            for path in stamps[stamp]:
+                path.unlink(missing_ok=True)
+    return written
+
+
+# --- restore -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Restored:
+    plan: RestorePlan
+    target_existed: bool
+    backup: Path | None  # where the replaced file went; None on a dry run or when there was none
+
+
+def restore_player_data(files: list[Path], target: Path, guild_id: str | None, dry_run: bool) -> Restored:
+    """Validate the export file(s), work out what restoring them into target changes, and unless dry_run
+    keep a timestamped backup of target next to it, then replace target atomically in its own layout."""
+    export = read_export([(path.name, _read(path)) for path in files])
+    original = _read(target) if target.exists() else None
+    current = parse_player_data(original, str(target)) if original is not None else {}
+    plan = plan_restore(current, export, guild_id)
+    if dry_run:
+        return Restored(plan, original is not None, None)
+    backup = None
+    if original is not None:
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+        backup = target.with_name(f"{target.name}.{stamp}.bak")
+        write_atomically(backup, original)
+    content = serialize_like(original, plan.restored) if original is not None else encode(plan.restored) + b"\n"
+    mode = target.stat().st_mode if original is not None else None
+    write_atomically(target, content)
+    if mode is not None:
+        target.chmod(mode)  # the temporary file was private; the bot may run as another user
+    return Restored(plan, original is not None, backup)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise PlayerDataError(f"{path} cannot be read ({error.strerror})") from None
+
+
+# --- what a failed run does to its schedule ---------------------------------------------------------
+
+
+def pause_schedule_on_failure(flow: Flow, flow_run: FlowRun, state: State) -> None:
+    """on_failure/on_crashed hook of deployed export runs: pause the run's schedule at once when Discord
+    says the channel or webhook is gone or a permission is missing (retrying cannot help), or when it
+    has failed PAUSE_AFTER_FAILURES times in a row; then post a notice to the channel if it can."""
+    target = ExportTarget.from_parameters(flow_run.parameters)
+    if flow_run.deployment_id is None or target is None or not target.channel_id:
+        return
+    error = state.result(raise_on_failure=False) if state.is_failed() else None
+    logger = flow_run_logger(flow_run, flow)
+    with get_client(sync_client=True) as client:
+        if playerdata_schedules.active_schedule(client, flow_run.deployment_id, target) is None:
+            return  # a run started by hand, or its schedule is paused already
+        if isinstance(error, DestinationUnusable):
+            reason, notify = f"{error.reason}: {error}", False
+        else:
+            runs = playerdata_schedules.finished_runs(client, flow_run.deployment_id, target)
+            failures = consecutive_failures(run.state_type in playerdata_schedules.FAILED for run in runs)
+            if failures < PAUSE_AFTER_FAILURES:
+                return
+            reason = f"{failures} consecutive failed runs; the last: {error or state.message}"
+            notify = True
+        playerdata_schedules.pause_schedule(client, flow_run.deployment_id, target, reason)
+    logger.warning(
+        "Paused the export schedule %s: %s. Fix the cause, then run `guildflow export schedule` again to resume it.",
+        target.slug,
+        reason,
+    )
+    if notify:
+        _post_pause_notice(target, reason, logger)
+
+
+def _post_pause_notice(target: ExportTarget, reason: str, logger: Any) -> None:
+    notice = (
+        f"⏸️ The scheduled playerData export of {target.describe()} is paused: {reason[:1500]}\n"
+        "An admin can fix the cause and resume it with `guildflow export schedule`."
+    )
+    try:
+        export_delivery(load_settings()).post_notice(int(target.channel_id or 0), notice)
+    except Exception as error:  # the channel may be the problem; the pause is recorded on the run anyway
+        logger.warning("Could not post the pause notice to channel %s: %s", target.channel_id, error)

@@ -1,0 +1,230 @@
+"""`guildflow export`: now, schedule, status, disable and restore, invoked as a user would (the sub-app alone)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from prefect import get_client
+from prefect.settings import temporary_settings
+from typer.testing import CliRunner
+
+from core.playerdata import guild_ids
+from flows.playerdata import playerdata_export
+from guildflow.export_cli import export_app
+from tasks.playerdata_schedules import DEPLOYMENT
+from tests.conftest import REPO
+from tests.emulators.discord import DiscordEmulator
+
+runner = CliRunner()
+SAMPLE = (REPO / "examples" / "playerData.json").read_bytes()
+GUILD = guild_ids(json.loads(SAMPLE))[0]
+CHANNEL, ADMIN_CHANNEL = "1300000000000000111", "1300000000000000333"
+SLUG = f"playerdata-server-{GUILD}-{CHANNEL}"
+
+
+@pytest.fixture
+def discord() -> Iterator[DiscordEmulator]:
+    emulator = DiscordEmulator()
+    emulator.add_channel(int(CHANNEL), "backups", guild_id=int(GUILD))
+    with emulator.running():
+        yield emulator
+
+
+@pytest.fixture
+def source(prefect_harness: None, guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = guildflow_env / "playerData.json"
+    path.write_bytes(SAMPLE)
+    monkeypatch.setenv("GUILDFLOW_PLAYERDATA", str(path))
+    monkeypatch.setenv("GUILDFLOW_PLAYERDATA_ALL_CHANNELS", ADMIN_CHANNEL)
+    return path
+
+
+@pytest.fixture
+def with_discord(source: Path, discord: DiscordEmulator, monkeypatch: pytest.MonkeyPatch) -> DiscordEmulator:
+    monkeypatch.setenv("GUILDFLOW_DISCORD_TOKEN", discord.token)
+    monkeypatch.setenv("GUILDFLOW_DISCORD_API_BASE", discord.api_base)
+    return discord
+
+
+@pytest.fixture
+def deployment_id(source: Path) -> UUID:
+    """A fresh playerdata-export/scheduled deployment, as `prefect deploy` leaves it (no schedules)."""
+    with get_client(sync_client=True) as client:
+        try:
+            client.delete_deployment(client.read_deployment_by_name(DEPLOYMENT).id)
+        except Exception:  # not there yet
+            pass
+    return playerdata_export.to_deployment(name=DEPLOYMENT.split("/")[1]).apply()
+
+
+def invoke(*args: str):  # noqa: ANN201
+    return runner.invoke(export_app, list(args))
+
+
+# export now
+
+
+def test_now_with_only_a_copy_folder_needs_no_discord(source: Path, tmp_path: Path) -> None:
+    result = invoke("now", "--type", "all", "--copy-to", str(tmp_path / "copies"))
+    assert result.exit_code == 0, result.output
+    [copy] = (tmp_path / "copies").iterdir()
+    assert copy.read_bytes() == SAMPLE
+    assert f"exported all guilds: not posted, copied to 1 file(s): {copy.name}" in result.output
+
+
+def test_now_posts_to_the_channel(with_discord: DiscordEmulator) -> None:
+    result = invoke("now", "--type", "server", "--guild", GUILD, "--channel", CHANNEL)
+    assert result.exit_code == 0, result.output
+    assert f"exported guild {GUILD} to channel {CHANNEL}: posted 1 file(s)" in result.output
+    assert len(with_discord.posts) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--type", "server", "--guild", GUILD], "give --channel to post the export, --copy-to"),
+        (["--type", "all", "--channel", CHANNEL], f"channel {CHANNEL} may not receive `all` exports"),
+        (["--type", "server", "--channel", CHANNEL], "a server export needs the guild id (--guild)"),
+    ],
+)
+def test_now_refuses_before_running(source: Path, args: list[str], expected: str) -> None:
+    result = invoke("now", *args)
+    assert result.exit_code == 2 and expected in result.output
+
+
+def test_now_reports_a_failed_export(source: Path, tmp_path: Path) -> None:
+    source.write_text("{oops")
+    result = invoke("now", "--type", "all", "--copy-to", str(tmp_path))
+    assert result.exit_code == 1 and "export failed: " in result.output and "is not valid JSON" in result.output
+
+
+# schedules
+
+
+def test_schedule_status_and_disable(deployment_id: UUID, source: Path) -> None:
+    created = invoke("schedule", "--every", "30", "--type", "server", "--guild", GUILD, "--channel", CHANNEL)
+    assert created.exit_code == 0, created.output
+    assert f"created schedule {SLUG}: guild {GUILD} to channel {CHANNEL} every 30 min" in created.output
+    assert re.search(r"first run \S+ starts now", created.output)
+
+    replaced = invoke("schedule", "--every", "120", "--type", "server", "--guild", GUILD, "--channel", CHANNEL)
+    assert replaced.exit_code == 0 and f"replaced schedule {SLUG}" in replaced.output
+    with get_client(sync_client=True) as client:
+        [schedule] = client.read_deployment_schedules(deployment_id)
+        first_runs = client.read_flow_runs()
+    assert schedule.slug == SLUG and schedule.schedule.interval.total_seconds() == 7200
+    assert schedule.parameters == {"export_type": "server", "guild_id": GUILD, "channel_id": CHANNEL}
+    assert sum(run.deployment_id == deployment_id and run.auto_scheduled is False for run in first_runs) == 2
+
+    status = invoke("status")
+    assert status.exit_code == 0, status.output
+    lines = status.output.splitlines()
+    assert lines[0] == f"{SLUG}  active"
+    assert lines[1] == f"  type server  guild {GUILD}  channel {CHANNEL}"
+    assert lines[2] == "  every 2 h  consecutive failures 0"
+    assert lines[3] == "  last run: none yet"  # the first runs wait for a worker
+    assert re.fullmatch(r"  next run: \d{4}-\d\d-\d\d \d\d:\d\d UTC", lines[4])
+
+    disabled = invoke("schedule", "--every", "0", "--type", "server", "--guild", GUILD, "--channel", CHANNEL)
+    assert disabled.exit_code == 0 and f"disabled schedule {SLUG}" in disabled.output
+    lines = invoke("status").output.splitlines()
+    assert lines[0].startswith(f"{SLUG}  paused: disabled with `guildflow export disable` or `--every 0` (since ")
+    assert lines[4] == "  next run: none scheduled"
+
+    again = invoke("disable", "--type", "server", "--guild", GUILD, "--channel", CHANNEL)
+    assert again.exit_code == 0
+    unknown = invoke("disable", "--type", "all", "--channel", ADMIN_CHANNEL)
+    assert unknown.exit_code == 1 and f"no export schedule for all guilds to channel {ADMIN_CHANNEL}" in unknown.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--every", "10081", "--type", "all", "--channel", ADMIN_CHANNEL], "give 1 to 10080 minutes"),
+        (["--every", "-5", "--type", "all", "--channel", ADMIN_CHANNEL], "give 1 to 10080 minutes"),
+        (["--every", "60", "--type", "all", "--channel", CHANNEL], "GUILDFLOW_PLAYERDATA_ALL_CHANNELS"),
+    ],
+)
+def test_schedule_refuses_bad_options(deployment_id: UUID, args: list[str], expected: str) -> None:
+    result = invoke("schedule", *args)
+    assert result.exit_code == 2 and expected in result.output
+    with get_client(sync_client=True) as client:
+        assert client.read_deployment_schedules(deployment_id) == []
+
+
+def test_schedules_need_the_deployment_and_a_server(source: Path) -> None:
+    with get_client(sync_client=True) as client:
+        try:
+            client.delete_deployment(client.read_deployment_by_name(DEPLOYMENT).id)
+        except Exception:
+            pass
+    result = invoke("status")
+    assert result.exit_code == 2 and "prefect deploy --name scheduled" in result.output
+    with temporary_settings(restore_defaults={"api.url"}):
+        result = invoke("schedule", "--every", "60", "--type", "all", "--channel", ADMIN_CHANNEL)
+    assert result.exit_code == 2 and "PREFECT_API_URL is not set" in result.output
+
+
+# restore
+
+
+def exported_copy(tmp_path: Path, *args: str) -> Path:
+    folder = tmp_path / "backups"
+    result = invoke("now", *args, "--copy-to", str(folder))
+    assert result.exit_code == 0, result.output
+    return max(folder.iterdir())
+
+
+def test_restore_dry_run_writes_nothing_then_restore_round_trips(source: Path, tmp_path: Path) -> None:
+    backup = exported_copy(tmp_path, "--type", "server", "--guild", GUILD)
+    damaged = json.loads(SAMPLE)
+    removed = sorted(damaged[GUILD]["players"])[0]
+    del damaged[GUILD]["players"][removed]
+    damaged[GUILD]["prefix"] = "?"
+    source.write_text(json.dumps(damaged, indent=2, ensure_ascii=False) + "\n")
+    before, listing = source.read_bytes(), sorted(source.parent.iterdir())
+
+    dry = invoke("restore", str(backup), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert f"guild {GUILD}: players +1 -0 ~0; keys changed: prefix" in dry.output
+    assert "dry run: " in dry.output
+    assert source.read_bytes() == before and sorted(source.parent.iterdir()) == listing
+
+    restored = invoke("restore", str(backup), "--guild", GUILD)
+    assert restored.exit_code == 0, restored.output
+    assert source.read_bytes() == SAMPLE  # byte for byte: the bot's own layout is kept
+    [kept] = [path for path in source.parent.iterdir() if path.name.endswith(".bak")]
+    assert re.fullmatch(r"playerData\.json\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.bak", kept.name)
+    assert kept.read_bytes() == before and f"backup of the previous file: {kept}" in restored.output
+
+
+def test_restore_an_all_export_into_another_target(source: Path, tmp_path: Path) -> None:
+    backup = exported_copy(tmp_path, "--type", "all")
+    target = tmp_path / "fresh" / "playerData.json"
+    result = invoke("restore", str(backup), "--target", str(target))
+    assert result.exit_code == 0, result.output
+    assert "does not exist: it was created" in result.output and target.read_bytes() == SAMPLE
+
+
+@pytest.mark.parametrize(
+    ("content", "guild", "expected"),
+    [
+        (b'{"exportVersion": "2.0", "dataType": "playerData"}', None, "has export version '2.0'"),
+        (b'{"exportVersion": "1.0", "dataType": "sheet"}', None, "is not a playerData export"),
+        (None, "1227553073217360256", "the export is of guild"),
+    ],
+)
+def test_restore_refuses_a_bad_export(
+    source: Path, tmp_path: Path, content: bytes | None, guild: str | None, expected: str
+) -> None:
+    backup = exported_copy(tmp_path, "--type", "server", "--guild", GUILD)
+    if content is not None:
+        backup.write_bytes(content)
+    result = invoke("restore", str(backup), *(["--guild", guild] if guild else []))
+    assert result.exit_code == 2 and expected in result.output
+    assert source.read_bytes() == SAMPLE and not list(source.parent.glob("*.bak"))
