@@ -62,3 +62,16 @@ def test_serve_keeps_schedules_active_on_shutdown(guildflow_env: Path, monkeypat
     [schedule] = deployment.schedules
     assert schedule.slug == DAILY_SCHEDULE_SLUG
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 20 * * *", "America/New_York")
+
+
+def test_sheet_export_writes_the_configured_sheet(guildflow_env: Path) -> None:
+    from integrations.sheets import SqliteWorkbook
+    from tests.core.factories import post
+
+    SqliteWorkbook(guildflow_env / "workbook.sqlite").append_posts([post(1), post(2)], {})
+    result = runner.invoke(app, ["sheet", "export", "Posts", str(guildflow_env / "posts.csv")])
+    assert result.exit_code == 0, result.output
+    assert "wrote 2 rows of Posts" in result.output
+    assert (guildflow_env / "posts.csv").read_text().startswith("Message ID,Channel ID,Date,Time")
+    refused = runner.invoke(app, ["sheet", "export", "Posts", str(guildflow_env / "posts.xlsx")])
+    assert refused.exit_code == 1 and "must end in .csv or .parquet" in refused.output
