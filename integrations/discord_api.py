@@ -106,7 +106,8 @@ async def _bot_client(token: SecretStr, api_base: str, max_ratelimit_timeout: fl
     # Route.BASE is a class attribute of discord.py: set it right before each use (never call
     # discord.http._set_api_version afterwards, it resets it). Webhook requests use it too.
     discord.http.Route.BASE = api_base
-    client = discord.Client(intents=discord.Intents.none(), max_ratelimit_timeout=max_ratelimit_timeout)
+    # REST only, so intents are never sent; the (unprivileged) guilds one keeps discord.py from warning.
+    client = discord.Client(intents=discord.Intents(guilds=True), max_ratelimit_timeout=max_ratelimit_timeout)
     async with client:  # closes the aiohttp session whatever happens inside
         with _translated_errors("logging in to Discord", None):
             try:
