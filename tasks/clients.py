@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -14,6 +14,9 @@ from integrations.discord_source import ExportFileSource, MessageSource
 from integrations.ledger import PublishLedger
 from integrations.publishers import OutboxPublisher, Publisher
 from integrations.sheets import Sheet, SqliteWorkbook
+
+if TYPE_CHECKING:
+    from integrations.discord_api import DiscordExportDelivery
 
 
 def secret(settings: Settings, field: str) -> SecretStr:
@@ -136,6 +139,31 @@ def publisher(settings: Settings) -> Publisher:
             api_base=settings.typefully_api_base,
         )
     return OutboxPublisher(settings.outbox)
+
+
+def export_delivery(settings: Settings) -> DiscordExportDelivery:
+    """The Discord client of exports: the bot token and/or the export webhook URL, whichever are set."""
+    token = _optional_secret(settings, "discord_token")
+    webhook_url = _optional_secret(settings, "playerdata_webhook_url")
+    if token is None and webhook_url is None:
+        raise ConfigurationError(
+            "posting an export to Discord needs GUILDFLOW_DISCORD_TOKEN (the bot posts through a temporary "
+            "webhook) or GUILDFLOW_PLAYERDATA_WEBHOOK_URL (each also from a Prefect Secret block, *_BLOCK)"
+        )
+    from integrations.discord_api import DiscordExportDelivery
+
+    return DiscordExportDelivery(
+        token=token,
+        api_base=settings.discord_api_base,
+        webhook_url=webhook_url,
+        upload_cap=settings.playerdata_upload_cap,
+    )
+
+
+def _optional_secret(settings: Settings, field: str) -> SecretStr | None:
+    if getattr(settings, f"{field}_block") or getattr(settings, field) is not None:
+        return secret(settings, field)
+    return None
 
 
 def publish_ledger(settings: Settings) -> PublishLedger:

@@ -19,7 +19,6 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.logging.loggers import flow_run_logger
 from prefect.runtime import deployment as current_deployment
 from prefect.states import State
-from pydantic import SecretStr
 
 from core.playerdata import (
     ExportPlan,
@@ -43,8 +42,8 @@ from core.playerdata_export import (
     consecutive_failures,
     export_message,
 )
-from guildflow.settings import ConfigurationError, Settings, load_settings
-from integrations.discord_api import Delivered, DestinationUnusable, DiscordExportDelivery
+from guildflow.settings import Settings, load_settings
+from integrations.discord_api import Delivered, DestinationUnusable
 from integrations.local_files import write_atomically
 from tasks import clients, playerdata_schedules
 from tasks.policy import RETRY_DELAYS, retry_unless_permanent
@@ -72,29 +71,6 @@ class ExportOutcome:
         return f"{posted}{copied}: {', '.join(self.files)}"
 
 
-def export_delivery(settings: Settings) -> DiscordExportDelivery:
-    """The Discord client of exports: the bot token and/or the export webhook URL, whichever are set."""
-    token = _optional_secret(settings, "discord_token")
-    webhook_url = _optional_secret(settings, "playerdata_webhook_url")
-    if token is None and webhook_url is None:
-        raise ConfigurationError(
-            "posting an export to Discord needs GUILDFLOW_DISCORD_TOKEN (the bot posts through a temporary "
-            "webhook) or GUILDFLOW_PLAYERDATA_WEBHOOK_URL (each also from a Prefect Secret block, *_BLOCK)"
-        )
-    return DiscordExportDelivery(
-        token=token,
-        api_base=settings.discord_api_base,
-        webhook_url=webhook_url,
-        upload_cap=settings.playerdata_upload_cap,
-    )
-
-
-def _optional_secret(settings: Settings, field: str) -> SecretStr | None:
-    if getattr(settings, f"{field}_block") or getattr(settings, field) is not None:
-        return clients.secret(settings, field)
-    return None
-
-
 @task(name="read playerData", cache_policy=NO_CACHE, persist_result=False)
 def read_player_data(source: Path) -> PlayerData:
     """The file's bytes (an `all` export ships them unchanged) and its parsed object."""
@@ -119,7 +95,7 @@ def check_destination(settings: Settings, target: ExportTarget, player_data: Pla
         return
     check_channel_allowed(target, settings.playerdata_all_channel_ids)
     if target.export_type == "server":
-        destination = export_delivery(settings).destination(int(target.channel_id))
+        destination = clients.export_delivery(settings).destination(int(target.channel_id))
         check_same_guild(target, str(destination.guild_id) if destination.guild_id else None)
 
 
@@ -160,7 +136,7 @@ def message_text(
 )
 def post_export(settings: Settings, target: ExportTarget, message: str, plan: ExportPlan) -> Delivered:
     """One message with the file(s) in the channel (more only past Discord's per-message limits)."""
-    delivered = export_delivery(settings).deliver(
+    delivered = clients.export_delivery(settings).deliver(
         int(target.channel_id or 0), message, [(file.name, file.content) for file in plan.files]
     )
     logger = get_run_logger()
@@ -268,6 +244,6 @@ def _post_pause_notice(target: ExportTarget, reason: str, logger: Any) -> None:
         "An admin can fix the cause and resume it with `guildflow export schedule`."
     )
     try:
-        export_delivery(load_settings()).post_notice(int(target.channel_id or 0), notice)
+        clients.export_delivery(load_settings()).post_notice(int(target.channel_id or 0), notice)
     except Exception as error:  # the channel may be the problem; the pause is recorded on the run anyway
         logger.warning("Could not post the pause notice to channel %s: %s", target.channel_id, error)
