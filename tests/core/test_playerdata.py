@@ -106,7 +106,7 @@ def test_still_over_the_cap_splits_by_guild_into_valid_parts() -> None:
 
 def test_a_guild_too_large_even_alone_fails_clearly() -> None:
     with pytest.raises(PlayerDataError, match="alone is .* gzipped, over the .* upload cap"):
-        plan_export("all", SAMPLE, DATA, "ALL", AT, cap=2000)
+        plan_export("all", SAMPLE, DATA, "ALL", AT, cap=1000)
     wrapper = encode(server_export(DATA, GUILDS[0], AT))
     with pytest.raises(PlayerDataError, match=f"guild {GUILDS[0]} is .* even gzipped"):
         plan_export("server", wrapper, DATA, GUILDS[0], AT, cap=1000)

@@ -1,0 +1,81 @@
+"""Run every benchmark, print the table, write benchmarks/RESULTS.md: `.venv/bin/python -m benchmarks`.
+
+Progress goes to stderr; stdout gets the table only.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RUNS = 5  # items 1-3
+EXPORT_RUNS, EXPORT_RUNS_50 = 3, 3  # item 5, per file
+
+
+def _isolate() -> None:
+    """Before Prefect is imported: a temporary PREFECT_HOME, no telemetry, Prefect's logs off the console
+    (they still reach the Prefect server, as in production), and a working folder without a .env."""
+    os.environ["PREFECT_HOME"] = _temporary_folder("guildflow-bench-prefect-")
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ["DO_NOT_TRACK"] = "1"
+    os.environ["PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW"] = "ignore"
+    for handler in ("CONSOLE", "CONSOLE_FLOW_RUNS", "CONSOLE_TASK_RUNS"):
+        os.environ[f"PREFECT_LOGGING_HANDLERS_{handler}_LEVEL"] = "WARNING"
+    sys.path.insert(0, str(REPO))
+    os.chdir(_temporary_folder("guildflow-bench-cwd-"))
+
+
+def _temporary_folder(prefix: str) -> str:
+    folder = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    started = time.perf_counter()
+    _isolate()
+    from prefect.testing.utilities import prefect_test_harness
+
+    from benchmarks import analysis, collection, pipeline, playerdata
+    from benchmarks.report import ORCHESTRATION_TARGET, Results, table, write_results
+
+    logging.getLogger("discord").setLevel(logging.ERROR)  # "PyNaCl is not installed": no voice here
+
+    _progress(f"item 5: playerData exports ({EXPORT_RUNS} runs per file) ...")
+    exports = playerdata.run(EXPORT_RUNS, EXPORT_RUNS_50)
+    split_profile = playerdata.profile_split()
+    _progress(f"item 1: collection ({RUNS} runs) ...")
+    collected = collection.run(RUNS)
+    _progress("starting a temporary Prefect server ...")
+    harness_started = time.perf_counter()
+    with prefect_test_harness(server_startup_timeout=180):
+        harness_seconds = time.perf_counter() - harness_started
+        pipeline.warm_up()
+        _progress(f"item 2: analysis ({RUNS} runs) ...")
+        analysed = analysis.run(RUNS)
+        _progress(f"item 3: daily pipeline ({RUNS} runs) ...")
+        piped = pipeline.run(RUNS)
+        pipeline_profile = pipeline.profile() if piped.orchestration_share > ORCHESTRATION_TARGET else []
+    results = Results(
+        collected, analysed, piped, exports, pipeline_profile, split_profile, harness_seconds=harness_seconds
+    )
+    results.total_seconds = time.perf_counter() - started
+    runs = {"items 1-3": RUNS, "item 5": EXPORT_RUNS, "item 5 (50 MiB)": EXPORT_RUNS_50}
+    write_results(results, runs)
+    print(table(results))
+    _progress(f"total {results.total_seconds:.0f} s; written to {REPO / 'benchmarks' / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Item 1: collecting 10,000 Discord messages (2,000 with X links) into the Google Sheets emulator.
+
+guildflow: the collect task's function (DiscordApiSource + GoogleSheet, exactly as the task uses them),
+without Prefect around it (the orchestration cost is item 3's). Baseline: benchmarks.naive.collect.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from benchmarks import naive
+from benchmarks.common import CHANNEL_ID, Services, discord_messages, first_message_id, median, services, timed
+from guildflow.settings import load_settings
+from tasks.collect import collect_posts
+from tests.emulators.base import Request
+from tests.emulators.google_sheets import MAX_PAYLOAD_BYTES, SheetsEmulator
+
+MESSAGES, WITH_LINKS = 10_000, 2_000
+HISTORY = r"/channels/\d+/messages$"
+
+
+@dataclass
+class CollectionResult:
+    runs: int
+    history_calls: int  # Discord GET .../messages
+    other_discord_calls: int  # logging in
+    history_page_sizes: list[int]  # messages per history page, in order (explains the call count)
+    sheets_calls: Counter[str]  # by kind, Sheets API only
+    append_bytes: int  # the appended rows' request bodies
+    rows: int
+    seconds: float
+    naive_history_calls: int
+    naive_sheets_calls: int
+    naive_seconds: float
+    history_calls_one_less: int  # the same collection of MESSAGES - 1 messages
+
+    @property
+    def target_history_calls(self) -> int:
+        return math.ceil(MESSAGES / 100)
+
+    @property
+    def target_appends(self) -> int:
+        return math.ceil(self.append_bytes / MAX_PAYLOAD_BYTES)
+
+
+def sheets_calls_by_kind(sheets: SheetsEmulator) -> Counter[str]:
+    kinds: Counter[str] = Counter()
+    for request in sheets.requests:
+        path, method = request.path, request.method
+        if path == "/token":
+            continue
+        if path.endswith(":append"):
+            kinds["append"] += 1
+        elif path.endswith("values:batchUpdate"):
+            kinds["values update"] += 1
+        elif path.endswith(":batchUpdate"):
+            kinds["structure update"] += 1
+        elif path.endswith("values:batchGet"):
+            header_read = any("1:1" in value or "!" not in value for value in request.query.get("ranges", []))
+            kinds["layout read (headers, cursors)" if header_read else "key read"] += 1
+        elif method == "GET" and re.fullmatch(r"/v4/spreadsheets/[^/]+", path):
+            kinds["metadata read"] += 1
+        else:
+            kinds[f"other {method}"] += 1
+    return kinds
+
+
+def run(repeats: int) -> CollectionResult:
+    messages = discord_messages(MESSAGES, WITH_LINKS)
+    cursor = first_message_id(messages) - 1  # yesterday's run stopped just before these messages
+    seconds, naive_seconds = [], []
+    for _ in range(repeats):
+        with services(messages, cursor=cursor) as emulated:
+            result, elapsed = timed(lambda: collect_posts.fn(load_settings(), datetime.now(timezone.utc)))
+            seconds.append(elapsed)
+            ours = emulated
+        with services(messages, cursor=cursor) as emulated:
+            rows, elapsed = timed(lambda: naive.collect(datetime.now(timezone.utc)))
+            naive_seconds.append(elapsed)
+            theirs = emulated
+    assert result.new_posts == WITH_LINKS == rows, (result, rows)
+    with services(messages[:-1], cursor=cursor) as emulated:
+        collect_posts.fn(load_settings(), datetime.now(timezone.utc))
+        history_calls_one_less = emulated.discord.calls("GET", HISTORY)
+    history = [request for request in ours.discord.requests if re.search(HISTORY, request.path)]
+    appends = [request for request in ours.sheets.requests if request.path.endswith(":append")]
+    kinds = sheets_calls_by_kind(ours.sheets)
+    return CollectionResult(
+        runs=repeats,
+        history_calls=len(history),
+        other_discord_calls=len(ours.discord.requests) - len(history),
+        history_page_sizes=[_page_size(ours, request) for request in history],
+        sheets_calls=kinds,
+        append_bytes=sum(len(request.body) for request in appends if "Posts" in request.path),
+        rows=result.new_posts,
+        seconds=median(seconds),
+        naive_history_calls=theirs.discord.calls("GET", HISTORY),
+        naive_sheets_calls=sum(sheets_calls_by_kind(theirs.sheets).values()),
+        naive_seconds=median(naive_seconds),
+        history_calls_one_less=history_calls_one_less,
+    )
+
+
+def _page_size(emulated: Services, request: Request) -> int:
+    """How many messages the emulator answered to this history request (an `after` page)."""
+    after, limit = int(request.arg("after") or 0), int(request.arg("limit") or 50)
+    return min(limit, sum(1 for message_id in emulated.discord.messages[CHANNEL_ID] if message_id > after))
