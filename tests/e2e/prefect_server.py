@@ -30,12 +30,21 @@ FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 SERVER_HEALTHY_WITHIN = 120  # s; healthy in 8-20 s on a fresh database (migrations)
 STOP_WITHIN = 20  # s after SIGINT before SIGKILL
 CLI_WITHIN = 180  # s for one `prefect ...` command
+POLL_SECONDS = 0.5
 
 T = TypeVar("T")
 
 
-def wait_until(predicate: Callable[[], T], timeout: float, what: str, diagnostics: Callable[[], str] = str) -> T:
-    """Poll predicate until it returns something truthy (and return that); fail after timeout seconds."""
+def wait_until(
+    predicate: Callable[[], T],
+    timeout: float,
+    what: str,
+    server: Service,
+    diagnostics: Callable[[], str] = str,
+) -> T:
+    """Poll predicate until it returns something truthy (and return that); fail after timeout seconds.
+
+    Between two polls it waits on the server process, so a server that dies fails the test at once."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -45,7 +54,8 @@ def wait_until(predicate: Callable[[], T], timeout: float, what: str, diagnostic
             value, last_error = None, error
         if value:
             return value
-        time.sleep(0.5)
+        if server.exited_within(POLL_SECONDS):
+            server.check_alive()
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_error!r})\n{diagnostics()}")
 
 
@@ -71,6 +81,13 @@ class Service:
     def tail(self, lines: int = 40) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return f"--- last {lines} lines of {self.name} log ({self.log}) ---\n{tail(text, lines)}"
+
+    def exited_within(self, seconds: float) -> bool:
+        try:
+            self.process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def check_alive(self) -> None:
         if self.process.poll() is not None:
@@ -203,7 +220,7 @@ def running_server(
             server.check_alive()
             return httpx.get(f"{api_url}/health", timeout=5).status_code == 200
 
-        wait_until(healthy, SERVER_HEALTHY_WITHIN, "the Prefect server to be healthy", stack.diagnostics)
+        wait_until(healthy, SERVER_HEALTHY_WITHIN, "the Prefect server to be healthy", server, stack.diagnostics)
         print(f"\nprefect server healthy after {time.monotonic() - started:.1f} s at {api_url}")
         yield stack
     finally:

@@ -141,7 +141,9 @@ def test_a_manual_run_completes_on_the_worker(api: httpx.Client, stack: PrefectS
         return run if run["state_type"] in FINAL_STATES else None
 
     started = time.monotonic()
-    flow_run = wait_until(final_flow_run, FLOW_RUN_FINAL_WITHIN, f"flow run {flow_run_id} to finish", diagnostics)
+    flow_run = wait_until(
+        final_flow_run, FLOW_RUN_FINAL_WITHIN, f"flow run {flow_run_id} to finish", stack.server, diagnostics
+    )
     print(f"\nflow run {flow_run['name']} {flow_run['state_type']} {time.monotonic() - started:.1f} s after submission")
     assert flow_run["state_type"] == "COMPLETED", (
         f"flow run ended {flow_run['state_name']}: {flow_run['state']['message']}\n{diagnostics()}"
@@ -159,6 +161,7 @@ def test_a_manual_run_completes_on_the_worker(api: httpx.Client, stack: PrefectS
         phases_completed,
         30,
         f"completed runs of the phases {PHASES}",
+        stack.server,
         lambda: "task runs seen: " + ", ".join(f"{run['name']} ({run['state_type']})" for run in seen),
     )
 
@@ -197,7 +200,11 @@ def test_the_schedule_creates_upcoming_runs_at_20_berlin_time(
         return [run for run in response.json() if run["auto_scheduled"]]
 
     runs = wait_until(
-        scheduled_runs, SCHEDULED_RUNS_WITHIN, f"scheduled runs of {FLOW_NAME}/{DEPLOYMENT_NAME}", stack.diagnostics
+        scheduled_runs,
+        SCHEDULED_RUNS_WITHIN,
+        f"scheduled runs of {FLOW_NAME}/{DEPLOYMENT_NAME}",
+        stack.server,
+        stack.diagnostics,
     )
     local_starts = [datetime.fromisoformat(run["expected_start_time"]).astimezone(ZoneInfo(TIMEZONE)) for run in runs]
     assert all((start.hour, start.minute) == (20, 0) for start in local_starts), local_starts

@@ -93,6 +93,7 @@ def workers(stack: PrefectStack, api: httpx.Client, deployment_id: str) -> list[
         lambda: _alive(started) and set(WORKER_NAMES) <= online_workers(api),
         WORKERS_ONLINE_WITHIN,
         f"workers {WORKER_NAMES} online in pool {POOL}",
+        stack.server,
         stack.diagnostics,
     )
     return started
@@ -123,7 +124,7 @@ def finished_runs(
         states = Counter(f"{run['state_type']}/{run['state_name']}" for run in seen)
         return f"states of the {RUNS} runs: {dict(states)}\n{stack.diagnostics()}"
 
-    runs = wait_until(all_final, ALL_FINAL_WITHIN, f"{RUNS} flow runs to finish", progress)
+    runs = wait_until(all_final, ALL_FINAL_WITHIN, f"{RUNS} flow runs to finish", stack.server, progress)
     print(f"\n{RUNS} runs final {time.monotonic() - started:.1f} s after submission")
     return runs
 
