@@ -9,11 +9,11 @@ The sleeps are not slept: they are counted and added to the reported seconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from benchmarks.common import NAIVE_MODEL_DELAY_SECONDS
-from core.analysis import analysis_input
+from core.analysis import analysis_input, apply_analysis
 from core.archive import plan_archive
 from core.collection import advance_cursors, collection_window, dedupe_posts, posts_in_messages
 from guildflow.settings import load_settings
@@ -48,19 +48,12 @@ def analyse(run: NaiveRun) -> int:
     """One model call per unprocessed post, then the results written back; returns the posts analysed."""
     settings = load_settings()
     sheet, analyser = clients.sheet(settings), clients.analyser(settings)
-    analysed = []
-    for post in [post for post in sheet.read_posts() if not post.ai_processed]:
-        answer = analyser.analyse([analysis_input(post)], settings.analysis_mode)[post.post_link]
+    pending = [post for post in sheet.read_posts() if not post.ai_processed]
+    answers = {}
+    for post in pending:
+        answers.update(analyser.analyse([analysis_input(post)], settings.analysis_mode))
         run.model_calls += 1
-        analysed.append(
-            replace(
-                post,
-                ai_processed=True,
-                ai_project=answer.project if answer.is_project else "",
-                ai_summary=answer.summary,
-                ai_keywords=", ".join(answer.keywords),
-            )
-        )
+    analysed = apply_analysis(pending, answers)
     sheet.update_results(analysed)
     return len(analysed)
 
