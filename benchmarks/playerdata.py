@@ -2,7 +2,7 @@
 so the export is split), timed against `gzip -6` of the same file in the same run.
 
 Each export runs in a fresh child process (`python -m benchmarks.playerdata FILE CAP_BYTES`) doing what the
-export flow does with the file, minus Prefect and Discord: read_player_data (read and parse), plan_export
+export flow does with the file, minus Prefect and Discord: read_player_data (read and outline), plan_export
 (as is / gzip / split to fit the cap, the `all` export's call) and keep_local_copy (write the file(s)
 atomically). Peak memory: the child resets its high-water mark after its imports (/proc/self/clear_refs),
 then reports VmHWM at the end minus VmRSS at that point, both from /proc/self/status.
@@ -146,9 +146,9 @@ def _child(path: Path, cap: int, profiled: bool) -> None:
             steps_rss[name] = _status("VmRSS") - baseline
 
         player_data = read_player_data.fn(path)
-        step("read and parse")
+        step("read and outline")
         profiler = cProfile.Profile() if profiled else None
-        arguments = ("all", player_data.raw, player_data.data, target.scope, datetime.now(timezone.utc), cap)
+        arguments = ("all", player_data.raw, player_data, target.scope, datetime.now(timezone.utc), cap)
         plan = profiler.runcall(plan_export, *arguments) if profiler else plan_export(*arguments)
         step("plan (gzip/split)")
         keep_local_copy.fn(plan, Path(copies), 10)

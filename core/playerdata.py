@@ -1,15 +1,21 @@
 """playerData.json exports: what goes in an export, what it is called, how it fits Discord's upload cap,
-and how an export is restored. Pure: bytes and dicts in, bytes and dicts out."""
+and how an export is restored. Pure: bytes and dicts in, bytes and dicts out.
+
+An export never parses the whole file into Python objects (several times the file's size): it outlines
+the top level (outline_player_data), ships the bytes unchanged, and parses one guild where it needs one."""
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 import re
-from collections.abc import Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal
+from json.decoder import scanstring
+from typing import Any, Literal, NamedTuple
 
 EXPORT_VERSION = "1.0"
 DATA_TYPE = "playerData"
@@ -21,6 +27,9 @@ ExportType = Literal["server", "all"]
 _GUILD_ID = re.compile(r"\d{17,20}")  # a Discord snowflake; other keys are templates or config
 _PART = re.compile(r"-part-(\d+)-of-(\d+)\.json(?:\.gz)?$")
 _GZIP_MAGIC = b"\x1f\x8b"
+_SPACE = re.compile(r"[ \t\n\r]*")  # JSON's whitespace
+_SKIP = json.JSONDecoder(object_pairs_hook=lambda pairs: None)  # reads a value, keeping none of its objects
+_UTF8_CHUNK = 1024 * 1024
 
 
 class PlayerDataError(ValueError):
@@ -45,31 +54,180 @@ def parse_player_data(raw: bytes, source: str) -> dict[str, Any]:
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise PlayerDataError(f"{source} is not valid JSON ({error}); fix or restore the file") from None
+        raise _not_json(source, error) from None
     if not isinstance(data, dict):
-        raise PlayerDataError(
-            f"{source} must hold a JSON object keyed by guild id, not a {type(data).__name__}; "
-            "is it the bot's playerData.json?"
-        )
+        raise _not_an_object(source, data)
     return data
 
 
-def server_export(data: dict[str, Any], guild_id: str, exported_at: datetime) -> dict[str, Any]:
-    """The wrapper a `server` export ships: one guild's object, unchanged, with its provenance."""
-    if guild_id not in data or not is_guild_id(guild_id):
-        known = guild_ids(data)
+def _not_json(source: str, error: ValueError) -> PlayerDataError:
+    return PlayerDataError(f"{source} is not valid JSON ({error}); fix or restore the file")
+
+
+def _not_an_object(source: str, root: Any) -> PlayerDataError:
+    return PlayerDataError(
+        f"{source} must hold a JSON object keyed by guild id, not a {type(root).__name__}; "
+        "is it the bot's playerData.json?"
+    )
+
+
+# --- the file as an export reads it -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlayerDataFile:
+    """A playerData.json checked and outlined, not parsed: its bytes (an `all` export ships them unchanged),
+    its guilds' names, and where each top-level value lies in the bytes, to take one guild or split."""
+
+    raw: bytes = field(repr=False)
+    source: str
+    guilds: dict[str, str]  # guild id -> server name ("Unknown" without one), in file order
+    spans: dict[str, tuple[int, int]] = field(repr=False)  # every top-level key -> its value's bytes in raw
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.spans)
+
+    def value_bytes(self, key: str) -> memoryview:
+        """A top-level value as the file writes it, without a copy."""
+        start, end = self.spans[key]
+        return memoryview(self.raw)[start:end]
+
+    def value(self, key: str) -> Any:
+        """A top-level value parsed on its own, such as one guild's data."""
+        start, end = self.spans[key]
+        return json.loads(self.raw[start:end])
+
+
+class _Member(NamedTuple):
+    key: str  # as read in the latin-1 view
+    key_span: tuple[int, int]  # the key's quotes included
+    value_span: tuple[int, int]
+    value: Any  # what the value reader returned
+
+
+def outline_player_data(raw: bytes, source: str) -> PlayerDataFile:
+    """The file checked as parse_player_data checks it (same errors), with its top level outlined.
+
+    It is read once in its latin-1 view: one character per byte, so an index is a byte offset, and the
+    bytes of UTF-8's multi-byte characters are all >= 0x80, so they never look like JSON's structure. That
+    view costs the file's size once, where json.loads's text costs up to 4x (a single emoji makes every
+    character 4 bytes) and its objects several times more. Values are read and dropped (_SKIP); keys and
+    server names with a non-ASCII character are decoded again from their UTF-8 bytes.
+    """
+    try:
+        _check_utf8(raw)
+        text = raw.decode("latin-1")
+        start = _space(text, len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)
+        if not text.startswith("{", start):
+            root, end = _SKIP.raw_decode(text, start)
+            _check_end(text, end)
+            raise _not_an_object(source, root)
+        members, end = _read_object(text, start, _read_top_level_value)
+        _check_end(text, end)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise _not_json(source, error) from None
+    spans: dict[str, tuple[int, int]] = {}
+    guilds: dict[str, str] = {}
+    for member in members:  # a repeated key keeps its first place and its last value, as in json.loads
+        key = _decoded(raw, member.key, member.key_span)
+        spans[key] = member.value_span
+        if is_guild_id(key):
+            name: _Member | None = member.value
+            guilds[key] = _decoded(raw, name.value, name.value_span) if name else "Unknown"
+    return PlayerDataFile(raw, source, guilds, spans)
+
+
+def _check_utf8(raw: bytes) -> None:
+    """Raise the error json.loads's decoding of the file would, without holding the decoded text."""
+    if raw.isascii():
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+    view = memoryview(raw)
+    for start in range(0, len(raw), _UTF8_CHUNK):
+        pending = len(decoder.getstate()[0])  # an unfinished character carried over from the last chunk
+        try:
+            decoder.decode(view[start : start + _UTF8_CHUNK], final=start + _UTF8_CHUNK >= len(raw))
+        except UnicodeDecodeError as error:
+            offset = start - pending
+            raise UnicodeDecodeError("utf-8", raw, offset + error.start, offset + error.end, error.reason) from None
+
+
+def _space(text: str, pos: int) -> int:
+    return _SPACE.match(text, pos).end()  # type: ignore[union-attr]  # matches the empty string too
+
+
+def _check_end(text: str, pos: int) -> None:
+    pos = _space(text, pos)
+    if pos != len(text):
+        raise json.JSONDecodeError("Extra data", text, pos)
+
+
+def _read_object(text: str, pos: int, read_value: Callable[[str, int], tuple[Any, int]]) -> tuple[list[_Member], int]:
+    """The members of the object at text[pos] ("{"), each value read by read_value(text, start) ->
+    (result, end), and the index after the object. Mistakes raise what json.loads raises."""
+    members: list[_Member] = []
+    pos = _space(text, pos + 1)
+    if text.startswith("}", pos):
+        return members, pos + 1
+    while True:
+        if not text.startswith('"', pos):
+            raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
+        key, key_end = scanstring(text, pos + 1)
+        colon = _space(text, key_end)
+        if not text.startswith(":", colon):
+            raise json.JSONDecodeError("Expecting ':' delimiter", text, colon)
+        value_start = _space(text, colon + 1)
+        value, value_end = read_value(text, value_start)
+        members.append(_Member(key, (pos, key_end), (value_start, value_end), value))
+        pos = _space(text, value_end)
+        if text.startswith("}", pos):
+            return members, pos + 1
+        if not text.startswith(",", pos):
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+        pos = _space(text, pos + 1)
+
+
+def _read_top_level_value(text: str, start: int) -> tuple[_Member | None, int]:
+    """Skip a top-level value; of an object (a guild), keep its serverName member if that is a non-empty
+    string (the last one, as json.loads keeps the last of a repeated key)."""
+    if not text.startswith("{", start):
+        return None, _SKIP.raw_decode(text, start)[1]
+    members, end = _read_object(text, start, _SKIP.raw_decode)
+    names = [member for member in members if member.key == "serverName"]
+    name = names[-1] if names and isinstance(names[-1].value, str) and names[-1].value else None
+    return name, end
+
+
+def _decoded(raw: bytes, view: str, span: tuple[int, int]) -> str:
+    """A string of the file as json.loads decodes it: its latin-1 view is right when all ASCII (a non-ASCII
+    byte would show as a non-ASCII character), else its bytes are decoded again as UTF-8."""
+    return view if view.isascii() else json.loads(raw[span[0] : span[1]])
+
+
+def check_guild(player_data: PlayerDataFile, guild_id: str) -> None:
+    """A server export's guild must be in the file; the error names the guilds there are."""
+    if guild_id not in player_data.guilds:
+        known = list(player_data.guilds)
         raise PlayerDataError(
             f"guild {guild_id} is not in playerData ({len(known)} guilds there"
             f"{': ' + ', '.join(known[:5]) + (' ...' if len(known) > 5 else '') if known else ''}); "
             "check the guild id"
         )
+
+
+def server_export(player_data: PlayerDataFile, guild_id: str, exported_at: datetime) -> dict[str, Any]:
+    """The wrapper a `server` export ships: one guild's object, unchanged, with its provenance. Only that
+    guild is parsed."""
+    check_guild(player_data, guild_id)
+    guild = player_data.value(guild_id)
     return {
         "exportVersion": EXPORT_VERSION,
         "exportDate": iso_utc(exported_at),
         "dataType": DATA_TYPE,
         "guildId": guild_id,
-        "guildName": guild_name(data[guild_id]),
-        "data": data[guild_id],
+        "guildName": guild_name(guild),
+        "data": guild,
     }
 
 
@@ -111,7 +269,7 @@ class ExportPlan:
 def plan_export(
     export_type: ExportType,
     content: bytes,
-    data: dict[str, Any],
+    player_data: PlayerDataFile,
     scope: str,
     exported_at: datetime,
     cap: int = DISCORD_UPLOAD_CAP,
@@ -119,9 +277,9 @@ def plan_export(
     """The file(s) to upload: as is, else gzipped, else (an `all` export) split by guild.
 
     content is what a single file would hold (the wrapper, or the playerData file's own bytes, so an
-    `all` export is the file unchanged); data is the parsed playerData, used only to split.
+    `all` export is the file unchanged); player_data gives the guild count and the members to split.
     """
-    guilds = 1 if export_type == "server" else len(guild_ids(data))
+    guilds = 1 if export_type == "server" else len(player_data.guilds)
     if len(content) <= cap:
         return _plan([ExportFile(export_file_name(scope, exported_at, False), content, guilds)], len(content), cap)
     packed = compress(content)
@@ -132,7 +290,8 @@ def plan_export(
             f"guild {scope} is {_mib(len(packed))} even gzipped, over the {_mib(cap)} upload cap: "
             "raise the cap if the server is boosted, or export to a local copy folder"
         )
-    return _plan(_split_by_guild(data, scope, exported_at, cap), len(content), cap)
+    del packed  # the split holds its parts instead
+    return _plan(_split_by_guild(player_data, scope, exported_at, cap), len(content), cap)
 
 
 def _plan(files: list[ExportFile], uncompressed: int, cap: int) -> ExportPlan:
@@ -143,17 +302,17 @@ def _plan(files: list[ExportFile], uncompressed: int, cap: int) -> ExportPlan:
     return ExportPlan(files, uncompressed, warning)
 
 
-def _split_by_guild(data: dict[str, Any], scope: str, exported_at: datetime, cap: int) -> list[ExportFile]:
+def _split_by_guild(player_data: PlayerDataFile, scope: str, exported_at: datetime, cap: int) -> list[ExportFile]:
     """Parts of whole guilds, each valid JSON and gzipped under the cap; other keys go in part 1.
 
-    Each member is encoded once, compactly (the indented encoder is several times slower), and the
-    parts are joined from those fragments; restore lays the file out like the original again."""
-    others = [key for key in data if not is_guild_id(key)]
-    fragments = {key: _member(key, data[key]) for key in data}
+    A part is an object of the members' values as the file writes them ({"key":<value's bytes>,...}),
+    gzipped while it is assembled, so no guild is parsed and no part is held uncompressed; restore lays
+    the file out like the original again."""
+    others = [key for key in player_data.spans if key not in player_data.guilds]
     groups: list[list[str]] = [others]
-    budget = len(compress(_object(fragments[key] for key in others))) if others else 0
-    for guild in guild_ids(data):
-        size = len(compress(_object([fragments[guild]])))
+    budget = _gzipped_size(_object(player_data, others)) if others else 0
+    for guild in player_data.guilds:
+        size = _gzipped_size(_object(player_data, [guild]))
         if size > cap:
             raise PlayerDataError(
                 f"guild {guild} alone is {_mib(size)} gzipped, over the {_mib(cap)} upload cap: "
@@ -165,26 +324,37 @@ def _split_by_guild(data: dict[str, Any], scope: str, exported_at: datetime, cap
         groups[-1].append(guild)
         budget += size
     # Compressing guilds together is never larger than the sum of compressing them apart (in practice).
-    parts = [(group, compress(_object(fragments[key] for key in group))) for group in groups if group]
+    parts = [(group, b"".join(_gzipped(_object(player_data, group)))) for group in groups if group]
     if any(len(content) > cap for _, content in parts):
         raise PlayerDataError(f"could not split the export under the {_mib(cap)} upload cap")
     return [
         ExportFile(
             export_file_name(scope, exported_at, True, (index, len(parts))),
             content,
-            sum(1 for key in group if is_guild_id(key)),
+            sum(1 for key in group if key in player_data.guilds),
         )
         for index, (group, content) in enumerate(parts, start=1)
     ]
 
 
-def _member(key: str, value: Any) -> str:
-    compact = (",", ":")
-    return f"{json.dumps(key, ensure_ascii=False)}:{json.dumps(value, ensure_ascii=False, separators=compact)}"
+def _object(player_data: PlayerDataFile, keys: list[str]) -> Iterator[bytes | memoryview]:
+    """The pieces of a JSON object of these top-level members, their values' bytes as in the file."""
+    for index, key in enumerate(keys):
+        yield (b"," if index else b"{") + json.dumps(key, ensure_ascii=False).encode() + b":"
+        yield player_data.value_bytes(key)
+    yield b"}" if keys else b"{}"
 
 
-def _object(members: Iterable[str]) -> bytes:
-    return ("{" + ",".join(members) + "}").encode()
+def _gzipped(pieces: Iterable[bytes | memoryview]) -> Iterator[bytes]:
+    """compress() of the pieces joined, without joining them (the same bytes: level 6, mtime 0)."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: in a gzip container
+    for piece in pieces:
+        yield packer.compress(piece)
+    yield packer.flush()
+
+
+def _gzipped_size(pieces: Iterable[bytes | memoryview]) -> int:
+    return sum(len(chunk) for chunk in _gzipped(pieces))
 
 
 def _mib(size: int) -> str:

@@ -1,7 +1,7 @@
 """The steps of a playerData export, and what a failed export does to its schedule.
 
-Nothing is posted before everything that can be checked is checked: the file parses, the guild exists, the
-channel may receive this export (allow-list, same guild), and the files fit the upload cap.
+Nothing is posted before everything that can be checked is checked: the file is valid JSON, the guild exists,
+the channel may receive this export (allow-list, same guild), and the files fit the upload cap.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from prefect.states import State
 from core.playerdata import (
     ExportPlan,
     PlayerDataError,
+    PlayerDataFile,
     RestorePlan,
+    check_guild,
     encode,
-    guild_ids,
-    guild_name,
+    outline_player_data,
     parse_player_data,
     plan_export,
     plan_restore,
@@ -54,12 +55,6 @@ _EXPORT_FILE = re.compile(
 
 
 @dataclass(frozen=True)
-class PlayerData:
-    raw: bytes
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class ExportOutcome:
     files: list[str]
     message_ids: list[int]
@@ -72,8 +67,9 @@ class ExportOutcome:
 
 
 @task(name="read playerData", cache_policy=NO_CACHE, persist_result=False)
-def read_player_data(source: Path) -> PlayerData:
-    """The file's bytes (an `all` export ships them unchanged) and its parsed object."""
+def read_player_data(source: Path) -> PlayerDataFile:
+    """The file's bytes (an `all` export ships them unchanged), checked and outlined: its guilds and where
+    each lies in the bytes. It is not parsed into Python objects (several times the file's size)."""
     try:
         raw = source.read_bytes()
     except FileNotFoundError:
@@ -82,15 +78,15 @@ def read_player_data(source: Path) -> PlayerData:
         ) from None
     except OSError as error:
         raise PlayerDataError(f"{source} cannot be read ({error.strerror}): check the path and permissions") from None
-    return PlayerData(raw, parse_player_data(raw, str(source)))
+    return outline_player_data(raw, str(source))
 
 
 @task(name="check destination", cache_policy=NO_CACHE, persist_result=False)
-def check_destination(settings: Settings, target: ExportTarget, player_data: PlayerData) -> None:
+def check_destination(settings: Settings, target: ExportTarget, player_data: PlayerDataFile) -> None:
     """The guild exists, and the channel may receive this export: an `all` export only an allow-listed
     channel, a server export only a channel of that guild (asked of Discord)."""
     if target.export_type == "server":  # an unknown guild raises here, naming the guilds there are
-        server_export(player_data.data, target.guild_id or "", datetime.now(timezone.utc))
+        check_guild(player_data, target.guild_id or "")
     if not target.channel_id:
         return
     check_channel_allowed(target, settings.playerdata_all_channel_ids)
@@ -100,13 +96,14 @@ def check_destination(settings: Settings, target: ExportTarget, player_data: Pla
 
 
 @task(name="plan export files", cache_policy=NO_CACHE, persist_result=False)
-def plan_export_files(target: ExportTarget, player_data: PlayerData, exported_at: datetime, cap: int) -> ExportPlan:
-    """The file(s) to post: the server wrapper or the file unchanged; gzipped, then split, to fit the cap."""
+def plan_export_files(target: ExportTarget, player_data: PlayerDataFile, exported_at: datetime, cap: int) -> ExportPlan:
+    """The file(s) to post: the server wrapper (only that guild parsed) or the file unchanged; gzipped, then
+    split, to fit the cap."""
     if target.export_type == "server":
-        content = encode(server_export(player_data.data, target.guild_id or "", exported_at))
+        content = encode(server_export(player_data, target.guild_id or "", exported_at))
     else:
         content = player_data.raw
-    plan = plan_export(target.export_type, content, player_data.data, target.scope, exported_at, cap)
+    plan = plan_export(target.export_type, content, player_data, target.scope, exported_at, cap)
     if plan.warning:
         get_run_logger().warning(plan.warning)
     return plan
@@ -120,10 +117,14 @@ def next_export(target: ExportTarget) -> datetime | None:
 
 
 def message_text(
-    target: ExportTarget, player_data: PlayerData, plan: ExportPlan, exported_at: datetime, next_at: datetime | None
+    target: ExportTarget,
+    player_data: PlayerDataFile,
+    plan: ExportPlan,
+    exported_at: datetime,
+    next_at: datetime | None,
 ) -> str:
-    guilds = [target.guild_id] if target.guild_id else guild_ids(player_data.data)
-    return export_message(target, plan, exported_at, [guild_name(player_data.data.get(g)) for g in guilds], next_at)
+    guilds = [target.guild_id] if target.guild_id else list(player_data.guilds)
+    return export_message(target, plan, exported_at, [player_data.guilds.get(g, "Unknown") for g in guilds], next_at)
 
 
 @task(

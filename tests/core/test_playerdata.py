@@ -1,18 +1,25 @@
+import codecs
 import gzip
 import json
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core import playerdata
 from core.playerdata import (
     DISCORD_UPLOAD_CAP,
     PlayerDataError,
+    PlayerDataFile,
+    check_guild,
     compress,
     encode,
     export_file_name,
     guild_ids,
+    guild_name,
+    outline_player_data,
     parse_player_data,
     plan_export,
     plan_restore,
@@ -24,8 +31,22 @@ from tests.conftest import REPO
 
 SAMPLE = (REPO / "examples" / "playerData.json").read_bytes()
 DATA = json.loads(SAMPLE)
+FILE = outline_player_data(SAMPLE, "playerData.json")
 GUILDS = guild_ids(DATA)
 AT = datetime(2026, 11, 22, 0, 41, 5, 123456, tzinfo=timezone.utc)
+
+# Non-guild keys first; whitespace (CR, tabs, none) in odd places; strings with quotes, backslashes, braces
+# and brackets; non-ASCII raw and escaped (2-, 3- and 4-byte UTF-8, a surrogate pair); repeated keys.
+ODD = (
+    '\ufeff \r\n\t{ \n "environmentConfig" \t : \r\n {"motd": "}{ \\"quoted\\" \\\\ ][", "v": [1, {"a": "{"}]} ,'
+    '\n"/* Server ID */"\n:\n{"serverName":"Template"},"579805515301131997":{"serverName":"🐉 Drachenhöhle",'
+    '"players":{"1":{"username":"Zoë","bio":"say \\"hi\\" \\\\o/ {}"}}}\n,"579805515301131998":  {"players":{},'
+    '"serverName":"\\u00c9cole \\ud83d\\udc09 \\"Nord\\""},"579805515301131999":[{"serverName":"not a guild object"}],'
+    '"579805515301132000":{"serverName":""},"579805515301132001":{"serverName":7},"clé":"valeur 测试",'
+    '"579805515301132002":{"serverName":"first"},"579805515301132002":{"serverName":"last"},"579805515301132003":null,'
+    '"579805515301132004":{"serverName":"old","serverName":"new"},"579805515301132005":{"serverName":"x","serverName":0}'
+    "}\r\n"
+).encode()
 
 
 def test_sample_has_guilds_and_the_two_other_keys() -> None:
@@ -35,7 +56,7 @@ def test_sample_has_guilds_and_the_two_other_keys() -> None:
 
 def test_server_export_wraps_the_guild_unchanged() -> None:
     guild = GUILDS[0]
-    export = server_export(DATA, guild, AT)
+    export = server_export(FILE, guild, AT)
     assert export == {
         "exportVersion": "1.0",
         "exportDate": "2026-11-22T00:41:05.123Z",
@@ -47,14 +68,23 @@ def test_server_export_wraps_the_guild_unchanged() -> None:
 
 
 def test_guild_without_a_name_is_unknown() -> None:
-    assert server_export(DATA, GUILDS[-1], AT)["guildName"] == "Unknown"
+    assert server_export(FILE, GUILDS[-1], AT)["guildName"] == "Unknown"
 
 
 def test_unknown_guild_and_template_key_are_refused() -> None:
     with pytest.raises(PlayerDataError, match="guild 123456789012345678 is not in playerData \\(5 guilds"):
-        server_export(DATA, "123456789012345678", AT)
+        server_export(FILE, "123456789012345678", AT)
     with pytest.raises(PlayerDataError, match="is not in playerData"):
-        server_export(DATA, "/* Server ID */", AT)
+        check_guild(FILE, "/* Server ID */")
+    check_guild(FILE, GUILDS[0])
+
+
+def test_server_export_of_an_odd_file_parses_just_that_guild() -> None:
+    odd = outline_player_data(ODD, "odd.json")
+    for guild in odd.guilds:
+        export = server_export(odd, guild, AT)
+        assert export["data"] == json.loads(ODD)[guild]
+        assert export["guildName"] == odd.guilds[guild]
 
 
 @pytest.mark.parametrize(
@@ -62,8 +92,110 @@ def test_unknown_guild_and_template_key_are_refused() -> None:
     [(b"{broken", "not valid JSON"), (b"[1, 2]", "must hold a JSON object keyed by guild id, not a list")],
 )
 def test_bad_player_data_names_the_file(raw: bytes, expected: str) -> None:
-    with pytest.raises(PlayerDataError, match=f"playerData.json .*{expected}|{expected}"):
+    for read in (parse_player_data, outline_player_data):
+        with pytest.raises(PlayerDataError, match=f"^playerData.json .*{expected}"):
+            read(raw, "playerData.json")
+
+
+# --- the outline: what an export reads instead of parsing the file ------------------------------------
+
+
+def test_the_outline_lists_the_guilds_in_order_with_their_names() -> None:
+    assert FILE.guilds == {guild: guild_name(DATA[guild]) for guild in GUILDS}
+    assert list(FILE.guilds) == GUILDS and FILE.guilds[GUILDS[0]] == DATA[GUILDS[0]]["serverName"]
+    assert FILE.guilds[GUILDS[-1]] == "Unknown"
+    assert FILE.keys == list(DATA) and FILE.raw is SAMPLE
+
+
+def test_every_top_level_value_is_its_bytes_in_the_file() -> None:
+    for key in DATA:
+        assert json.loads(bytes(FILE.value_bytes(key))) == FILE.value(key) == DATA[key]
+
+
+def test_an_odd_file_is_outlined_as_json_loads_reads_it() -> None:
+    data = json.loads(ODD)
+    odd = outline_player_data(ODD, "odd.json")
+    assert odd.keys == list(data)
+    assert odd.keys[:2] == ["environmentConfig", "/* Server ID */"] and "clé" in odd.keys
+    assert {key: odd.value(key) for key in odd.keys} == data
+    assert odd.guilds == {
+        "579805515301131997": "🐉 Drachenhöhle",
+        "579805515301131998": 'École 🐉 "Nord"',
+        "579805515301131999": "Unknown",  # not an object
+        "579805515301132000": "Unknown",  # empty
+        "579805515301132001": "Unknown",  # not a string
+        "579805515301132002": "last",  # a repeated key: its first place, its last value
+        "579805515301132003": "Unknown",
+        "579805515301132004": "new",  # a repeated serverName: the last
+        "579805515301132005": "Unknown",
+    }
+    assert odd.guilds == {guild: guild_name(data[guild]) for guild in guild_ids(data)}
+
+
+def test_the_spans_are_byte_offsets_past_non_ascii() -> None:
+    odd = outline_player_data(ODD, "odd.json")
+    start, end = odd.spans["579805515301131998"]
+    assert ODD[start:end].startswith(b'{"players"') and ODD[start:end].endswith(b'"}')
+    assert bytes(odd.value_bytes("clé")) == '"valeur 测试"'.encode()
+    assert bytes(odd.value_bytes("579805515301132003")) == b"null"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"   ",
+        b"{broken",
+        b'{"a": 1,}',
+        b'{"a" 1}',
+        b'{"a": 1 "b": 2}',
+        b'{"a": }',
+        b'{"a": 1',
+        b'{"a": 1}}',
+        b'{"a": [1, 2}',
+        b'{"a": {"b": 1, "c"}}',
+        b'{"a\tb": 1}',
+        b'{"a": "tab\there"}',
+        b'{"a": "unterminated}',
+        b"[1, 2] x",
+        b"\xff{}",
+        b'{"a": "\xe9"}',
+        b'{"a": "caf\xc3\xa9 \xf0\x9f\x90"}',
+    ],
+)
+def test_corrupt_json_is_refused_as_json_loads_refuses_it(raw: bytes) -> None:
+    with pytest.raises(PlayerDataError) as parsed:
         parse_player_data(raw, "playerData.json")
+    with pytest.raises(PlayerDataError) as outlined:
+        outline_player_data(raw, "playerData.json")
+    assert str(outlined.value) == str(parsed.value)
+    assert "playerData.json is not valid JSON (" in str(outlined.value)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 8])
+def test_utf8_is_checked_across_chunks(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(playerdata, "_UTF8_CHUNK", chunk)
+    raw = '{"a": "é测🐉'.encode() + b'\xf0\x9f"}'
+    with pytest.raises(PlayerDataError) as parsed:
+        parse_player_data(raw, "x.json")
+    with pytest.raises(PlayerDataError) as outlined:
+        outline_player_data(raw, "x.json")
+    assert str(outlined.value) == str(parsed.value)
+    assert outline_player_data(ODD, "odd.json").keys == list(json.loads(ODD))
+
+
+@pytest.mark.parametrize("raw", [b"[1, 2]", b'"x"', b"null", b" 3 ", b"[{}]"])
+def test_a_root_that_is_no_object_is_refused_with_its_type(raw: bytes) -> None:
+    with pytest.raises(PlayerDataError) as parsed:
+        parse_player_data(raw, "playerData.json")
+    with pytest.raises(PlayerDataError, match="must hold a JSON object keyed by guild id") as outlined:
+        outline_player_data(raw, "playerData.json")
+    assert str(outlined.value) == str(parsed.value)
+
+
+def test_an_empty_object_has_no_guilds() -> None:
+    empty = outline_player_data(b" { } ", "empty.json")
+    assert (empty.guilds, empty.keys) == ({}, [])
 
 
 def test_file_names() -> None:
@@ -75,26 +207,26 @@ def test_file_names() -> None:
 
 
 def test_small_all_export_is_the_file_unchanged() -> None:
-    plan = plan_export("all", SAMPLE, DATA, "ALL", AT)
+    plan = plan_export("all", SAMPLE, FILE, "ALL", AT)
     [file] = plan.files
     assert file.content == SAMPLE and file.name.endswith(".json") and file.guilds == 5
     assert plan.warning == ""
 
 
 def test_close_to_the_cap_warns() -> None:
-    plan = plan_export("all", SAMPLE, DATA, "ALL", AT, cap=int(len(SAMPLE) / 0.85))
+    plan = plan_export("all", SAMPLE, FILE, "ALL", AT, cap=int(len(SAMPLE) / 0.85))
     assert "85% of the" in plan.warning
 
 
 def test_over_the_cap_is_gzipped() -> None:
-    plan = plan_export("all", SAMPLE, DATA, "ALL", AT, cap=len(SAMPLE) - 1)
+    plan = plan_export("all", SAMPLE, FILE, "ALL", AT, cap=len(SAMPLE) - 1)
     [file] = plan.files
     assert file.name.endswith(".json.gz") and gzip.decompress(file.content) == SAMPLE
 
 
 def test_still_over_the_cap_splits_by_guild_into_valid_parts() -> None:
     cap = len(gzip.compress(SAMPLE)) // 2
-    plan = plan_export("all", SAMPLE, DATA, "ALL", AT, cap=cap)
+    plan = plan_export("all", SAMPLE, FILE, "ALL", AT, cap=cap)
     assert len(plan.files) >= 2
     assert all(len(file.content) <= cap for file in plan.files)
     parts = [json.loads(gzip.decompress(file.content)) for file in plan.files]
@@ -106,10 +238,10 @@ def test_still_over_the_cap_splits_by_guild_into_valid_parts() -> None:
 
 def test_a_guild_too_large_even_alone_fails_clearly() -> None:
     with pytest.raises(PlayerDataError, match="alone is .* gzipped, over the .* upload cap"):
-        plan_export("all", SAMPLE, DATA, "ALL", AT, cap=1000)
-    wrapper = encode(server_export(DATA, GUILDS[0], AT))
+        plan_export("all", SAMPLE, FILE, "ALL", AT, cap=1000)
+    wrapper = encode(server_export(FILE, GUILDS[0], AT))
     with pytest.raises(PlayerDataError, match=f"guild {GUILDS[0]} is .* even gzipped"):
-        plan_export("server", wrapper, DATA, GUILDS[0], AT, cap=1000)
+        plan_export("server", wrapper, FILE, GUILDS[0], AT, cap=1000)
 
 
 def test_default_cap_is_discords_10_mib() -> None:
@@ -118,7 +250,7 @@ def test_default_cap_is_discords_10_mib() -> None:
 
 def test_restore_of_a_server_export_reports_player_changes() -> None:
     guild = GUILDS[0]
-    exported = server_export(DATA, guild, AT)
+    exported = server_export(FILE, guild, AT)
     current = json.loads(SAMPLE)
     players = current[guild]["players"]
     gone, changed = list(players)[:2]
@@ -140,7 +272,7 @@ def test_restore_of_a_server_export_reports_player_changes() -> None:
 
 
 def test_restore_checks_the_guild() -> None:
-    exported = encode(server_export(DATA, GUILDS[0], AT))
+    exported = encode(server_export(FILE, GUILDS[0], AT))
     with pytest.raises(PlayerDataError, match=f"export is of guild {GUILDS[0]}, not {GUILDS[1]}"):
         plan_restore(DATA, read_export([("x.json", exported)]), guild_id=GUILDS[1])
 
@@ -160,13 +292,25 @@ def test_invalid_exports_are_refused(document: dict, expected: str) -> None:
 
 def test_split_parts_restore_whole_and_missing_parts_are_named() -> None:
     largest_guild = max(len(compress(encode({g: DATA[g]}))) for g in GUILDS)
-    plan = plan_export("all", SAMPLE, DATA, "ALL", AT, cap=largest_guild + 100)
+    plan = plan_export("all", SAMPLE, FILE, "ALL", AT, cap=largest_guild + 100)
     assert len(plan.files) >= 3
     files = [(file.name, file.content) for file in plan.files]
     restored = plan_restore({}, read_export(list(reversed(files)))).restored
     assert serialize_like(SAMPLE, restored) == SAMPLE  # byte-identical after restore
     with pytest.raises(PlayerDataError, match=f"part\\(s\\) 2 of {len(files)} are missing"):
         read_export([files[0], *files[2:]])
+
+
+def test_split_parts_of_an_odd_file_hold_its_bytes_and_restore_to_its_data() -> None:
+    odd = outline_player_data(ODD, "odd.json")
+    cap = len(compress(ODD)) // 2
+    plan = plan_export("all", ODD, odd, "ALL", AT, cap=cap)
+    assert len(plan.files) >= 2 and all(len(file.content) <= cap for file in plan.files)
+    assert sum(file.guilds for file in plan.files) == len(odd.guilds) == 9
+    parts = [gzip.decompress(file.content) for file in plan.files]
+    assert parts[0].startswith(b'{"environmentConfig":' + bytes(odd.value_bytes("environmentConfig")))
+    assert all(compress(part) == file.content for part, file in zip(parts, plan.files))  # gzip -6, mtime 0
+    assert read_export([(file.name, file.content) for file in plan.files]).data == json.loads(ODD)
 
 
 def test_damaged_gzip_is_named() -> None:
@@ -192,10 +336,37 @@ def test_splitting_keeps_every_guild_exactly_once(guilds: dict) -> None:
     content = encode(data)
     largest = max(len(compress(encode({key: value}))) for key, value in guilds.items())
     cap = max(largest + 64, len(gzip.compress(content)) // 3)
-    plan = plan_export("all", content, data, "ALL", AT, cap=cap)
+    plan = plan_export("all", content, outline_player_data(content, "x.json"), "ALL", AT, cap=cap)
     parts = [
         json.loads(gzip.decompress(f.content)) if f.name.endswith(".gz") else json.loads(f.content) for f in plan.files
     ]
     assert {k: v for part in parts for k, v in part.items()} == data
     assert sum(len(part) for part in parts) == len(data)
     assert all(len(f.content) <= cap for f in plan.files)
+
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+values = st.recursive(
+    scalars, lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+)
+guilds = st.fixed_dictionaries({"serverName": st.text() | values}, optional={"players": values}) | values
+layouts = st.sampled_from(
+    [{"indent": None}, {"indent": 2}, {"indent": "\t"}, {"indent": 0}, {"indent": 1, "separators": (" ,\r\n", " :\t")}]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(guild_id | st.text(), guilds, max_size=6), layouts, st.booleans())
+def test_any_layout_is_outlined_as_json_loads_reads_it(data: dict[str, Any], layout: dict, ascii_only: bool) -> None:
+    raw = json.dumps(data, ensure_ascii=ascii_only, **layout).encode()
+    outlined = outline_player_data(raw, "x.json")
+    assert isinstance(outlined, PlayerDataFile) and outlined.keys == list(data)
+    assert {key: outlined.value(key) for key in outlined.keys} == data
+    assert outlined.guilds == {guild: guild_name(data[guild]) for guild in guild_ids(data)}
+
+
+def test_a_utf8_bom_is_allowed_as_json_loads_allows_it() -> None:
+    raw = codecs.BOM_UTF8 + b'{"579805515301131997": {"serverName": "A"}}'
+    outlined = outline_player_data(raw, "bom.json")
+    assert outlined.guilds == {"579805515301131997": "A"}
+    assert outlined.value("579805515301131997") == parse_player_data(raw, "bom.json")["579805515301131997"]
