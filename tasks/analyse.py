@@ -7,7 +7,6 @@ from typing import Any
 
 from prefect import get_client, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.concurrency.sync import rate_limit
 from prefect.context import TaskRunContext
 from prefect.runtime import task_run
 from prefect.transactions import get_transaction
@@ -19,13 +18,11 @@ from guildflow.settings import AnalysisMode, Settings
 from integrations.errors import AnalyserQuotaExhausted
 from tasks import clients
 from tasks.policy import RETRY_DELAYS, retry_unless_permanent
+from tasks.rate_limits import take_slot
 
 # Prefect global concurrency limits used as rate limits (slots decay at limit per period).
 GEMINI_PER_MINUTE_LIMIT = "gemini-requests-per-minute"
 GEMINI_PER_DAY_LIMIT = "gemini-requests-per-day"
-# A full per-day bucket frees a slot only every 86400/limit seconds, so a short wait tells "spent"
-# apart from a slow Prefect server; waiting longer would only delay the rest of the run.
-DAILY_SLOT_WAIT_SECONDS = 10.0
 
 
 def analysis_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -73,14 +70,14 @@ def analyse_batch(
 
 
 def _occupy_gemini_request_slots(settings: Settings) -> None:
-    try:
-        rate_limit(GEMINI_PER_DAY_LIMIT, timeout_seconds=DAILY_SLOT_WAIT_SECONDS, strict=True)
-    except TimeoutError:
+    """A slot of the per-day limit if one is free now (else the budget is spent), then one of the
+    per-minute limit, waiting as long as its rate needs."""
+    if not take_slot(GEMINI_PER_DAY_LIMIT, wait=False):
         raise AnalyserQuotaExhausted(
             f"the daily budget of {settings.gemini_requests_per_day} Gemini requests "
             "(GUILDFLOW_GEMINI_REQUESTS_PER_DAY) is spent"
-        ) from None
-    rate_limit(GEMINI_PER_MINUTE_LIMIT, strict=True)  # waits as long as the per-minute rate needs
+        )
+    take_slot(GEMINI_PER_MINUTE_LIMIT, wait=True)
 
 
 def _keep_out_of_cache() -> None:

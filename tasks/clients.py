@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,14 +105,17 @@ def sheet(settings: Settings) -> Sheet:
 
 def analyser(settings: Settings) -> Analyser:
     if settings.analyser_backend == "gemini":
-        from integrations.gemini import GeminiAnalyser
-
-        return GeminiAnalyser(
-            api_key=secret(settings, "gemini_api_key"),
-            model=settings.gemini_model,
-            api_base=settings.gemini_api_base,
-        )
+        return _gemini_analyser(secret(settings, "gemini_api_key"), settings.gemini_model, settings.gemini_api_base)
     return OfflineAnalyser()
+
+
+@lru_cache(maxsize=4)
+def _gemini_analyser(api_key: SecretStr, model: str, api_base: str) -> Analyser:
+    """One client per key, model and address in a process: building one costs some 60 ms (TLS contexts),
+    and a run asks for it once per batch. A rotated key (a new secret value) gets a new client."""
+    from integrations.gemini import GeminiAnalyser
+
+    return GeminiAnalyser(api_key=api_key, model=model, api_base=api_base)
 
 
 def publisher(settings: Settings) -> Publisher:

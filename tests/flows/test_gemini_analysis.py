@@ -11,7 +11,6 @@ import pytest
 from prefect import get_client
 from prefect.exceptions import ObjectNotFound
 
-import tasks.analyse
 from integrations.errors import SheetError
 from integrations.sheets import SqliteWorkbook
 from tasks.analyse import GEMINI_PER_DAY_LIMIT, GEMINI_PER_MINUTE_LIMIT
@@ -44,7 +43,6 @@ def gemini(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gem
 def one_request_per_day(gemini: GeminiEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """Prefect's per-day limit has room for the first batch only."""
     monkeypatch.setenv("GUILDFLOW_GEMINI_REQUESTS_PER_DAY", "1")
-    monkeypatch.setattr(tasks.analyse, "DAILY_SLOT_WAIT_SECONDS", 3.0)  # production waits longer
 
 
 def book(folder: Path) -> SqliteWorkbook:
