@@ -1,5 +1,8 @@
-"""The analysis phase, a subflow: each batch is its own task run, so its cached answer is kept
-even when a later step fails, and a re-run pays the analyser only for posts it has not seen.
+"""The analysis phase: each batch is its own task run, so its cached answer is kept even when a later
+step fails, and a re-run pays the analyser only for posts it has not seen.
+
+The daily pipeline runs the phase inside its own flow run (a subflow would cost a second flow run's
+orchestration on every run); `analyse-posts` runs it on its own.
 
 With Gemini, a batch the cache cannot answer first takes a slot of the per-minute and per-day rate
 limits. When the daily quota is spent, no more batches are sent: what was answered is saved, the
@@ -18,8 +21,7 @@ from tasks import clients
 from tasks.analyse import analyse_batch, ensure_gemini_rate_limits, save_analysis, unanalysed_posts
 
 
-@flow(name="analyse-posts", persist_result=False)
-def analyse_posts(settings: Settings) -> AnalyseResult:
+def analyse_pending(settings: Settings) -> AnalyseResult:
     """Analyse every unprocessed post in batches and write the results back in one batch."""
     pending = unanalysed_posts(settings)
     version = clients.analyser(settings).version
@@ -40,3 +42,9 @@ def analyse_posts(settings: Settings) -> AnalyseResult:
             "set GUILDFLOW_GEMINI_ON_QUOTA_EXHAUSTED=continue to finish the phase without them"
         )
     return saved
+
+
+@flow(name="analyse-posts", persist_result=False)
+def analyse_posts(settings: Settings) -> AnalyseResult:
+    """Analyse every unprocessed post in batches and write the results back in one batch."""
+    return analyse_pending(settings)

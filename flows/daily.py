@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prefect import flow
-from prefect.states import Cancelled, State
+from prefect import flow, get_run_logger
+from prefect.states import Cancelled, Completed, Failed, State
 
 from core.report import PhaseOutcome, PipelineFailed, PipelineReport
-from flows.analyse import analyse_posts
-from guildflow.settings import AnalysisMode, CollectionMode, load_settings
+from flows.analyse import analyse_pending
+from guildflow.settings import AnalysisMode, CollectionMode, Settings, load_settings
 from tasks.archive import archive_posts
 from tasks.collect import collect_posts
 from tasks.operations import pause_after_consecutive_failures, superseded_reason
@@ -51,7 +52,7 @@ def daily_pipeline(
         return Cancelled(message=reason)
 
     collected = collect_posts(settings, now, return_state=True)
-    analysed = analyse_posts(settings, return_state=True)
+    analysed = _phase_state(analyse_pending, settings)
     drafted = write_draft(settings, now.astimezone(ZoneInfo(settings.timezone)).date(), return_state=True)
     draft = drafted.result() if drafted.is_completed() else None
     published = publish_draft(settings, draft, return_state=True) if draft else None
@@ -75,6 +76,15 @@ def daily_pipeline(
     if report.failed_phases:
         raise PipelineFailed(report)
     return report
+
+
+def _phase_state(phase: Callable[[Settings], Any], settings: Settings) -> State:
+    """Run a phase made of several tasks in this flow run; what it returns or raises as a task's state would be."""
+    try:
+        return Completed(data=phase(settings))
+    except Exception as error:
+        get_run_logger().error("%s failed: %s", phase.__name__, error)
+        return Failed(data=error, message=str(error))
 
 
 def _value(state: State | None) -> Any:

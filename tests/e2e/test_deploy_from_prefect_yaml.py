@@ -24,7 +24,7 @@ FLOW_NAME, DEPLOYMENT_NAME = "daily-pipeline", "daily"
 SCHEDULE_SLUG = "daily-pipeline-daily"
 CRON, TIMEZONE = "0 20 * * *", "Europe/Berlin"
 REPORT_ARTIFACT_KEY = "daily-pipeline-report"
-PHASES = ["collect posts", "analyse posts", "write draft", "publish draft", "archive posts"]
+PHASES = ["collect posts", "save analysis", "write draft", "publish draft", "archive posts"]
 
 FLOW_RUN_FINAL_WITHIN = 180  # s
 SCHEDULED_RUNS_WITHIN = 60  # s; the scheduler looks at recently changed deployments every few seconds
@@ -86,8 +86,7 @@ def task_runs(api: httpx.Client, flow_run_id: str) -> list[dict[str, Any]]:
 
 
 def task_run_for(runs: list[dict[str, Any]], phase: str) -> dict[str, Any] | None:
-    """The run of a phase, a task ("collect posts-3f2") or a subflow, which shows up in its parent as a
-    task run named after the flow ("analyse-posts-0"): match the name before the suffix, hyphens as spaces."""
+    """The run of a phase's task ("collect posts-3f2"): match the name before the suffix, hyphens as spaces."""
     return next((run for run in runs if run["name"].rsplit("-", 1)[0].replace("-", " ") == phase), None)
 
 
