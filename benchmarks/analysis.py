@@ -1,6 +1,6 @@
 """Item 2: analysing 200 new posts with the Gemini emulator, then the same 200 posts again.
 
-guildflow: the analysis subflow (flows.analyse.analyse_posts) on a Prefect server, posts read from and
+guildflow: the analysis flow (flows.analyse.analyse_posts) on a Prefect server, posts read from and
 results written to the Sheets emulator. The re-run gives it the same 200 unprocessed posts again (as after
 a failed save, or a restored sheet): Prefect's cache must answer every batch. Baseline: benchmarks.naive.analyse.
 """

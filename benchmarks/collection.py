@@ -43,6 +43,12 @@ class CollectionResult:
         return math.ceil(MESSAGES / 100)
 
     @property
+    def floor_history_calls(self) -> int:
+        """The fewest history pages that can tell a channel's N new messages are all there are: N, plus
+        the knowledge that nothing follows (Discord's history API has no "more" flag)."""
+        return math.ceil((MESSAGES + 1) / 100)
+
+    @property
     def target_appends(self) -> int:
         return math.ceil(self.append_bytes / MAX_PAYLOAD_BYTES)
 

@@ -174,11 +174,17 @@ class Services:
 
 @contextmanager
 def services(
-    messages: Sequence[dict[str, Any]] = (), posts: Sequence[Post] = (), cursor: int | None = None
+    messages: Sequence[dict[str, Any]] = (),
+    posts: Sequence[Post] = (),
+    cursor: int | None = None,
+    latency: dict[str, float] | None = None,
 ) -> Iterator[Services]:
     """Fresh emulators: the channel holds `messages`; the spreadsheet has the worksheets a previous run
-    left (headers, the channel's cursor at `cursor`) and `posts` as unanalysed rows. Settings in os.environ."""
+    left (headers, the channel's cursor at `cursor`) and `posts` as unanalysed rows. Settings in os.environ.
+    latency: seconds each answer of a service (discord, sheets, gemini, x) waits; none by default."""
     discord, sheets, gemini, x = DiscordEmulator(), SheetsEmulator(), GeminiEmulator(), XEmulator()
+    for name, emulator in {"discord": discord, "sheets": sheets, "gemini": gemini, "x": x}.items():
+        emulator.latency_seconds = (latency or {}).get(name, 0.0)
     discord.add_channel(CHANNEL_ID, "web3-alpha", guild_id=GUILD_ID)
     discord.add_messages(CHANNEL_ID, messages)
     _create_spreadsheet(sheets, posts, cursor)

@@ -86,6 +86,7 @@ class Emulator:
         self._lock = threading.Lock()
         self._release = threading.Event()  # set on stop, so held responses end at once
         self._server: ThreadingHTTPServer | None = None
+        self.latency_seconds = 0.0  # every answer waits this long, as a distant service's would (benchmarks)
 
     # --- for subclasses -------------------------------------------------------------------------
 
@@ -140,6 +141,8 @@ class Emulator:
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)
+        if self.latency_seconds:
+            self._release.wait(self.latency_seconds)
         if fault is not None:
             if fault.hold_seconds:
                 self._release.wait(fault.hold_seconds)
