@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from guildflow.cli_common import fail, require_prefect_server, settings_or_exit
+from guildflow.cli_common import fail, flow_outcome, require_prefect_server, settings_or_exit
 from guildflow.export_cli import export_app
 
 app = typer.Typer(help="A Discord community's content and data chores as Prefect flows.", no_args_is_help=True)
@@ -31,15 +31,19 @@ def run_daily(
     settings_or_exit(analysis_mode=analysis_mode, collection_mode=collection_mode, collection_lookback=lookback)
     from core.report import PipelineFailed
     from flows.daily import daily_pipeline
+    from tasks.report import REPORT_ARTIFACT_KEY
 
     state = daily_pipeline(
         analysis_mode=analysis_mode, collection_mode=collection_mode, lookback=lookback, return_state=True
     )
-    outcome = state.result(raise_on_failure=False)
+    outcome = flow_outcome(state)
     if isinstance(outcome, BaseException):
         message = str(outcome) if isinstance(outcome, PipelineFailed) else f"daily pipeline failed: {outcome}"
         typer.secho(message, fg="red", err=True)
         raise typer.Exit(1)
+    if outcome is None:
+        typer.secho(f"daily pipeline completed (report: the run's '{REPORT_ARTIFACT_KEY}' artifact)", fg="green")
+        return
     typer.secho(f"daily pipeline completed in {outcome.runtime_seconds:.1f} s", fg="green")
 
 

@@ -1,12 +1,16 @@
-"""What every `guildflow` sub-command shares: how it fails, and how it loads the settings."""
+"""What every `guildflow` sub-command shares: how it fails, how it loads the settings, and how it reads
+what a flow run it started returned."""
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from guildflow.settings import ConfigurationError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from prefect.states import State
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -31,3 +35,17 @@ def require_prefect_server(what: str) -> None:
             "export PREFECT_API_URL=http://127.0.0.1:4200/api (or your server's URL)",
             2,
         )
+
+
+def flow_outcome(state: State) -> Any:
+    """What the flow run returned, or for a failed run the exception; None when it completed but its value
+    is lost. Our flows persist no result, so a final state the Prefect server rejected as already recorded
+    (seen on a busy SQLite server) comes back from the API without its value; the run still succeeded."""
+    from prefect.exceptions import MissingResult
+
+    try:
+        return state.result(raise_on_failure=False)
+    except MissingResult:
+        if state.is_completed():
+            return None
+        raise

@@ -11,7 +11,7 @@ import typer
 
 from core.playerdata import PlayerDataError
 from core.playerdata_export import ExportTarget, check_channel_allowed, schedule_interval
-from guildflow.cli_common import fail, require_prefect_server, settings_or_exit
+from guildflow.cli_common import fail, flow_outcome, require_prefect_server, settings_or_exit
 
 export_app = typer.Typer(
     help="Back up the game bot's playerData.json to Discord, now or on a schedule; restore from a backup.",
@@ -57,10 +57,11 @@ def export_now(
         copy_to=str(copy_to) if copy_to else None,
         return_state=True,
     )
-    outcome = state.result(raise_on_failure=False)
+    outcome = flow_outcome(state)
     if isinstance(outcome, BaseException):
         fail(f"export failed: {outcome}")
-    typer.secho(f"exported {target.describe()}: {outcome.summary()}", fg="green")
+    details = outcome.summary() if outcome is not None else "see the flow run's logs for the files"
+    typer.secho(f"exported {target.describe()}: {details}", fg="green")
 
 
 @export_app.command("schedule")

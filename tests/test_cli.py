@@ -3,10 +3,12 @@
 from pathlib import Path
 
 from prefect.settings import temporary_settings
+from prefect.states import Completed, Failed
 from typer.testing import CliRunner
 
 from deployments.schedules import DAILY_SCHEDULE_SLUG
 from guildflow.cli import app
+from guildflow.cli_common import flow_outcome
 
 runner = CliRunner()
 
@@ -75,3 +77,9 @@ def test_sheet_export_writes_the_configured_sheet(guildflow_env: Path) -> None:
     assert (guildflow_env / "posts.csv").read_text().startswith("Message ID,Channel ID,Date,Time")
     refused = runner.invoke(app, ["sheet", "export", "Posts", str(guildflow_env / "posts.xlsx")])
     assert refused.exit_code == 1 and "must end in .csv or .parquet" in refused.output
+
+
+def test_a_flow_outcome_is_the_value_the_exception_or_none_when_prefect_lost_it() -> None:
+    assert flow_outcome(Completed(data=7)) == 7
+    assert flow_outcome(Completed()) is None  # completed, value lost (a final state read back from the API)
+    assert str(flow_outcome(Failed(message="boom"))) == "boom"
