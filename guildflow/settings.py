@@ -139,20 +139,15 @@ class Settings(BaseSettings):
 
     @property
     def playerdata_all_channel_ids(self) -> list[str]:
-        return [part for part in self.playerdata_all_channels.replace(" ", "").split(",") if part]
-
-    @field_validator("playerdata_all_channels")
-    @classmethod
-    def _valid_all_channels(cls, value: str) -> str:
-        return cls._valid_channels(value)
+        return _comma_list(self.playerdata_all_channels)
 
     @property
     def discord_channel_ids(self) -> list[int]:
-        return [int(part) for part in self.discord_channels.replace(" ", "").split(",") if part]
+        return [int(part) for part in _comma_list(self.discord_channels)]
 
     @property
     def notify_email_addresses(self) -> list[str]:
-        return [part for part in self.notify_email.replace(" ", "").split(",") if part]
+        return _comma_list(self.notify_email)
 
     @property
     def discord_webhook_parts(self) -> tuple[str, str] | None:
@@ -163,11 +158,10 @@ class Settings(BaseSettings):
         assert match is not None  # validated on load
         return match["id"], match["token"]
 
-    @field_validator("discord_channels")
+    @field_validator("discord_channels", "playerdata_all_channels")
     @classmethod
     def _valid_channels(cls, value: str) -> str:
-        parts = [part for part in value.replace(" ", "").split(",") if part]
-        if not all(part.isdigit() for part in parts):
+        if not all(part.isdigit() for part in _comma_list(value)):
             raise ValueError(f"'{value}' must be comma-separated Discord channel ids (numbers)")
         return value
 
@@ -189,8 +183,8 @@ class Settings(BaseSettings):
     @field_validator("notify_email", "notify_email_sender")
     @classmethod
     def _valid_addresses(cls, value: str) -> str:
-        for address in value.replace(" ", "").split(","):
-            if address and not _EMAIL_ADDRESS.fullmatch(address):
+        for address in _comma_list(value):
+            if not _EMAIL_ADDRESS.fullmatch(address):
                 raise ValueError(f"'{address}' is not an email address")
         return value
 
@@ -227,6 +221,10 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"'{value}' is not an IANA time zone; use a name like 'UTC' or 'Europe/Berlin'") from None
         return value
+
+
+def _comma_list(value: str) -> list[str]:
+    return [part for part in value.replace(" ", "").split(",") if part]
 
 
 def load_settings(**overrides: object) -> Settings:
