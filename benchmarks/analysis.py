@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import partial
+from statistics import median
 
 from benchmarks import naive
-from benchmarks.common import fresh_prefect_state, median, sample_posts, services, timed
+from benchmarks.common import fresh_prefect_state, sample_posts, services, timed
 from flows.analyse import analyse_posts
 from guildflow.settings import load_settings
 

@@ -11,9 +11,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from statistics import median
 
 from benchmarks import naive
-from benchmarks.common import CHANNEL_ID, Services, discord_messages, first_message_id, median, services, timed
+from benchmarks.common import CHANNEL_ID, Services, discord_messages, first_message_id, services, timed
 from guildflow.settings import load_settings
 from tasks.collect import collect_posts
 from tests.emulators.base import Request

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -31,10 +30,6 @@ SPREADSHEET_ID = "1GuildflowBenchmarkSpreadsheet"
 NAIVE_MODEL_DELAY_SECONDS = 6.0  # what a hand-written script sleeps between model calls (10 requests/minute)
 PROJECT_EVERY = 10  # one X post in ten announces a crypto project (so the daily draft is a ~10-tweet thread)
 _FIRST_MESSAGE_AT = datetime(2026, 11, 20, 20, 0, tzinfo=timezone.utc)
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
 
 
 def timed(action: Callable[[], T]) -> tuple[T, float]:

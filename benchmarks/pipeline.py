@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from statistics import median
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +26,7 @@ from prefect.client.schemas.objects import TaskRun
 
 import tasks.analyse
 from benchmarks import naive
-from benchmarks.common import discord_messages, first_message_id, fresh_prefect_state, median, services, timed
+from benchmarks.common import discord_messages, first_message_id, fresh_prefect_state, services, timed
 from flows.daily import daily_pipeline
 
 MESSAGES, POSTS = 1_000, 200

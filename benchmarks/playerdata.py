@@ -18,8 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from benchmarks.common import median
+from statistics import median
 
 MiB = 1024 * 1024
 GUILDS = 10

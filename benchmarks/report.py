@@ -9,11 +9,12 @@ import platform
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from statistics import median
 
 from benchmarks.analysis import POSTS as ANALYSED_POSTS
 from benchmarks.analysis import AnalysisResult
 from benchmarks.collection import MESSAGES, WITH_LINKS, CollectionResult
-from benchmarks.common import NAIVE_MODEL_DELAY_SECONDS, median
+from benchmarks.common import NAIVE_MODEL_DELAY_SECONDS
 from benchmarks.pipeline import POSTS as PIPELINE_POSTS
 from benchmarks.pipeline import PipelineResult
 from benchmarks.playerdata import ExportResult, MiB
