@@ -22,7 +22,6 @@ POSTS = 200
 
 @dataclass
 class AnalysisResult:
-    runs: int
     batch_size: int
     model_calls: int
     seconds: float
@@ -64,7 +63,6 @@ def run(repeats: int) -> AnalysisResult:
             emulated.refill_spreadsheet(posts)
             naive_rerun_seconds.append(timed(partial(naive.analyse, second))[1])
     return AnalysisResult(
-        runs=repeats,
         batch_size=load_settings().analysis_batch_size,
         model_calls=model_calls,
         seconds=median(seconds),

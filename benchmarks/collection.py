@@ -26,13 +26,11 @@ HISTORY = r"/channels/\d+/messages$"
 
 @dataclass
 class CollectionResult:
-    runs: int
     history_calls: int  # Discord GET .../messages
     other_discord_calls: int  # logging in
     history_page_sizes: list[int]  # messages per history page, in order (explains the call count)
     sheets_calls: Counter[str]  # by kind, Sheets API only
     append_bytes: int  # the appended rows' request bodies
-    rows: int
     seconds: float
     naive_history_calls: int
     naive_sheets_calls: int
@@ -97,13 +95,11 @@ def run(repeats: int) -> CollectionResult:
     appends = [request for request in ours.sheets.requests if request.path.endswith(":append")]
     kinds = sheets_calls_by_kind(ours.sheets)
     return CollectionResult(
-        runs=repeats,
         history_calls=len(history),
         other_discord_calls=len(ours.discord.requests) - len(history),
         history_page_sizes=[_page_size(ours, request) for request in history],
         sheets_calls=kinds,
         append_bytes=sum(len(request.body) for request in appends if "Posts" in request.path),
-        rows=result.new_posts,
         seconds=median(seconds),
         naive_history_calls=theirs.discord.calls("GET", HISTORY),
         naive_sheets_calls=sum(sheets_calls_by_kind(theirs.sheets).values()),

@@ -47,7 +47,6 @@ class PipelineResult:
     slot_calls: list[float]  # every rate_limit() call of every run, in seconds
     task_runs: int
     naive_api_calls: int
-    naive_model_calls: int
     naive_seconds: float
     naive_delay_seconds: float
     latency: dict[str, float]  # seconds each service's answers waited (none: the bare emulators)
@@ -162,7 +161,6 @@ def run(repeats: int, latency: dict[str, float] | None = None, baseline: bool = 
         slot_calls=slot_calls,
         task_runs=len(task_runs),
         naive_api_calls=naive_api_calls,
-        naive_model_calls=naive_run.model_calls,
         naive_seconds=median(naive_seconds) if naive_seconds else 0.0,
         naive_delay_seconds=naive_run.delay_seconds,
         latency=latency or {},

@@ -29,10 +29,8 @@ CASES = [(1, DEFAULT_CAP), (10, DEFAULT_CAP), (50, DEFAULT_CAP), (50, 2 * MiB)] 
 
 @dataclass
 class ExportResult:
-    size_mib: int
     file_bytes: int
     cap: int
-    runs: int
     plan: str  # as is / gzip / split into N
     seconds: float
     gzip_seconds: float
@@ -96,10 +94,8 @@ def run(repeats: int, repeats_50: int) -> list[ExportResult]:
                 gzips.append(_gzip_seconds(path, Path(folder) / "gzip-6.out"))
             results.append(
                 ExportResult(
-                    size_mib=size_mib,
                     file_bytes=path.stat().st_size,
                     cap=cap,
-                    runs=runs,
                     plan=children[0]["plan"],
                     seconds=median([child["seconds"] for child in children]),
                     gzip_seconds=median(gzips),
