@@ -386,16 +386,16 @@ def _delivery_errors(
                 if webhook == CONFIGURED
                 else f"{doing}: Discord answered {_status(error)}; {TOKEN_FIX}"
             ) from None
-        failed = DeliveryError(f"{doing}: Discord answered {_status(error)}")
-        failed.transient = error.status == 429 or error.status >= 500  # after discord.py's own retries
-        raise failed from None
+        raise DeliveryError(
+            f"{doing}: Discord answered {_status(error)}",
+            transient=error.status == 429 or error.status >= 500,  # after discord.py's own retries
+        ) from None
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
-        unreachable = DeliveryError(
+        raise DeliveryError(
             f"{doing}: could not reach Discord ({type(error).__name__}: {error}); check the network "
-            "and GUILDFLOW_DISCORD_API_BASE"
-        )
-        unreachable.transient = True
-        raise unreachable from None
+            "and GUILDFLOW_DISCORD_API_BASE",
+            transient=True,
+        ) from None
 
 
 def _first_id_before(channel_id: int, window: CollectionWindow, cursors: Cursors) -> int:
@@ -453,40 +453,40 @@ def _translated_errors(doing: str, channel_id: int | None) -> Iterator[None]:
         yield
     except discord.NotFound as error:
         if channel_id is None:
-            raise _error(f"{doing}: Discord answered {_status(error)}; check GUILDFLOW_DISCORD_API_BASE") from None
-        raise _error(
+            raise SourceError(f"{doing}: Discord answered {_status(error)}; check GUILDFLOW_DISCORD_API_BASE") from None
+        raise SourceError(
             f"Discord channel {channel_id} not found ({_status(error)}): is the id right (Developer Mode > "
             "right-click the channel > Copy Channel ID) and is the bot in that server? "
             "Fix GUILDFLOW_DISCORD_CHANNELS or invite the bot"
         ) from None
     except discord.Forbidden as error:
         where = f"Discord channel {channel_id}" if channel_id is not None else "Discord"
-        raise _error(
+        raise SourceError(
             f"the bot may not read {where} ({_status(error)}): invite the bot to that server and give it "
             f"{READ_PERMISSIONS} in the channel; its text also needs the Message Content intent "
             f"({MESSAGE_CONTENT_FIX})"
         ) from None
     except discord.RateLimited as error:
-        raise _error(
+        raise SourceError(
             f"{doing}: Discord asked to wait {error.retry_after:.0f} s (429), longer than the "
             "configured limit; try again later",
             transient=True,
         ) from None
     except discord.DiscordServerError as error:
-        raise _error(
+        raise SourceError(
             f"{doing}: Discord failed with {error.status} even after discord.py's retries; try again later",
             transient=True,
         ) from None
     except discord.HTTPException as error:
         if error.status == 429:
-            raise _error(
+            raise SourceError(
                 f"{doing}: Discord kept answering 429 Too Many Requests (rate limited, or this address is "
                 "briefly banned after too many rejected requests); try again later",
                 transient=True,
             ) from None
-        raise _error(f"{doing}: Discord answered {_status(error)}") from None
+        raise SourceError(f"{doing}: Discord answered {_status(error)}") from None
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
-        raise _error(
+        raise SourceError(
             f"{doing}: could not reach Discord ({type(error).__name__}: {error}); check the network "
             "and GUILDFLOW_DISCORD_API_BASE",
             transient=True,
@@ -495,12 +495,6 @@ def _translated_errors(doing: str, channel_id: int | None) -> Iterator[None]:
 
 def _status(error: discord.HTTPException) -> str:
     return f"{error.status} {error.text}".strip()
-
-
-def _error(message: str, *, transient: bool = False) -> SourceError:
-    error = SourceError(message)
-    error.transient = transient
-    return error
 
 
 def _run_sync(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:

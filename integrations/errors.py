@@ -10,6 +10,11 @@ class IntegrationError(Exception):
 
     transient: bool = False
 
+    def __init__(self, *args: object, transient: bool | None = None) -> None:
+        super().__init__(*args)
+        if transient is not None:  # else the class's default
+            self.transient = transient
+
 
 class SourceError(IntegrationError):
     pass

@@ -241,14 +241,16 @@ def _analysis(item: Any, mode: AnalysisMode) -> Analysis:
 
 def _analyser_error(error: Exception, model: str, api_base: str, attempts: int) -> AnalyserError:
     if isinstance(error, (httpx2.HTTPError, httpx.HTTPError)):
-        return _transient(
+        return AnalyserError(
             f"could not reach Gemini at {api_base} after {attempts} attempt(s) ({type(error).__name__}): "
-            "check the network, or GUILDFLOW_GEMINI_API_BASE if you use a proxy"
+            "check the network, or GUILDFLOW_GEMINI_API_BASE if you use a proxy",
+            transient=True,
         )
     if isinstance(error, errors.UnknownApiResponseError):
-        return _transient(
+        return AnalyserError(
             f"Gemini at {api_base} sent a response that is not JSON: "
-            "if GUILDFLOW_GEMINI_API_BASE points to a proxy, check that it forwards the API unchanged"
+            "if GUILDFLOW_GEMINI_API_BASE points to a proxy, check that it forwards the API unchanged",
+            transient=True,
         )
     assert isinstance(error, errors.APIError)
     detail = _short(error.message or str(error.status or ""))
@@ -259,9 +261,10 @@ def _analyser_error(error: Exception, model: str, api_base: str, attempts: int) 
                 "(midnight Pacific time); to avoid this, set GUILDFLOW_GEMINI_REQUESTS_PER_DAY to your tier's "
                 "daily limit, or raise the limit by enabling billing for the key's project"
             )
-        return _transient(
+        return AnalyserError(
             f"Gemini kept answering 429 after {attempts} attempts ({detail}): "
-            "set GUILDFLOW_GEMINI_REQUESTS_PER_MINUTE to your tier's per-minute limit"
+            "set GUILDFLOW_GEMINI_REQUESTS_PER_MINUTE to your tier's per-minute limit",
+            transient=True,
         )
     if _reason(error) == "API_KEY_INVALID":
         return AnalyserError(f"Gemini rejected the API key ({detail}): {KEY_FIX}")
@@ -273,9 +276,10 @@ def _analyser_error(error: Exception, model: str, api_base: str, attempts: int) 
     if error.code == 404:
         return AnalyserError(f"Gemini model '{model}' does not exist or was retired ({detail}): {MODEL_FIX}")
     if isinstance(error, errors.ServerError) or error.code == 408:
-        return _transient(
+        return AnalyserError(
             f"Gemini failed with {error.code} {error.status} after {attempts} attempts ({detail}): "
-            "a later run retries; if it persists, check https://aistudio.google.com/status"
+            "a later run retries; if it persists, check https://aistudio.google.com/status",
+            transient=True,
         )
     return AnalyserError(
         f"Gemini rejected the request ({error.code} {error.status}: {detail}): "
@@ -315,17 +319,9 @@ def _short(text: str, limit: int = 200) -> str:
     return first_line if len(first_line) <= limit else first_line[: limit - 1] + "…"
 
 
-def _transient(message: str) -> AnalyserError:
-    error = AnalyserError(message)
-    error.transient = True
-    return error
-
-
 def _scrubbed(error: AnalyserError, api_key: SecretStr) -> AnalyserError:
     """Belt and braces: an error text never carries the key, whatever the server echoed."""
     key = api_key.get_secret_value()
     if key and key in str(error):
-        scrubbed = type(error)(str(error).replace(key, "***"))
-        scrubbed.transient = error.transient
-        return scrubbed
+        return type(error)(str(error).replace(key, "***"), transient=error.transient)
     return error

@@ -456,18 +456,16 @@ class GoogleSheet:
         except auth_exceptions.RefreshError as error:
             raise self._refresh_error(error) from None
         except ValueError:  # a 2xx body that is not JSON (requests' JSONDecodeError is a ValueError)
-            failure = SheetError(
-                f"Google Sheets sent an unreadable answer for spreadsheet {self.spreadsheet_id}; retry later"
-            )
-            failure.transient = True
-            raise failure from None
+            raise SheetError(
+                f"Google Sheets sent an unreadable answer for spreadsheet {self.spreadsheet_id}; retry later",
+                transient=True,
+            ) from None
         except (auth_exceptions.TransportError, requests.RequestException) as error:
-            failure = SheetError(
+            raise SheetError(
                 f"cannot reach Google ({type(error).__name__}) at {self.api_base} or the key's token_uri: "
-                "check the network or proxy (GUILDFLOW_SHEETS_API_BASE), then retry"
-            )
-            failure.transient = True
-            raise failure from None
+                "check the network or proxy (GUILDFLOW_SHEETS_API_BASE), then retry",
+                transient=True,
+            ) from None
 
     def _api_error(self, error: APIError) -> SheetError:
         status = error.response.status_code
@@ -493,12 +491,11 @@ class GoogleSheet:
                 "(the id in https://docs.google.com/spreadsheets/d/<id>/edit)"
             )
         if _retryable(status):
-            failure = SheetError(
+            return SheetError(
                 f"Google Sheets answered {status} ({message}) after {self._retries} retries for spreadsheet "
-                f"{self.spreadsheet_id}: the quota or the service needs a while; retry later"
+                f"{self.spreadsheet_id}: the quota or the service needs a while; retry later",
+                transient=True,
             )
-            failure.transient = True
-            return failure
         return SheetError(f"Google Sheets refused a request to spreadsheet {self.spreadsheet_id} ({status}: {message})")
 
     def _refresh_error(self, error: auth_exceptions.RefreshError) -> SheetError:
@@ -510,12 +507,11 @@ class GoogleSheet:
                 "or is wrong; create a new JSON key (IAM > Service accounts > Keys) and put it in "
                 "GUILDFLOW_SHEETS_SERVICE_ACCOUNT"
             )
-        failure = SheetError(
+        return SheetError(
             f"Google's token endpoint (the key's token_uri) gave no access token for {self.client_email}: "
-            "it may be down or a proxy in between failed; retry later"
+            "it may be down or a proxy in between failed; retry later",
+            transient=True,
         )
-        failure.transient = True
-        return failure
 
 
 def _add_sheet(title: str, columns: int) -> dict[str, Any]:

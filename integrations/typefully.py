@@ -152,11 +152,10 @@ class TypefullyPublisher:
         wait = _retry_after(response)
         if wait is None or waits > RATE_LIMIT_WAITS_PER_CALL or wait > self._rate_limit_wait_cap:
             when = f" for {wait:.0f} s" if wait is not None else ""
-            error = PublishError(
-                f"Typefully's rate limit stops us from trying to {action}{when}; the next run tries again"
+            raise PublishError(
+                f"Typefully's rate limit stops us from trying to {action}{when}; the next run tries again",
+                transient=True,
             )
-            error.transient = True
-            raise error
         return wait
 
     def _refused(self, response: httpx.Response, action: str) -> PublishError:

@@ -189,14 +189,17 @@ class XPublisher:
 
     def _rate_limit_wait(self, error: tweepy.TooManyRequests, action: str, waits: int) -> float:
         if error.reset_time is None or waits > RATE_LIMIT_WAITS_PER_CALL:
-            raise _transient(f"X's rate limit stops us from trying to {action}; the next run will try again")
+            raise PublishError(
+                f"X's rate limit stops us from trying to {action}; the next run will try again", transient=True
+            )
         wait = error.reset_time - time.time() + CLOCK_MARGIN_SECONDS
         if wait > self._rate_limit_wait_cap:
             reset = datetime.fromtimestamp(error.reset_time, timezone.utc).isoformat(timespec="seconds")
-            raise _transient(
+            raise PublishError(
                 f"X's rate limit stops us from trying to {action} until {reset}, longer than the "
                 f"{self._rate_limit_wait_cap:.0f} s we wait; the next run after that continues the thread "
-                "(X allows 100 posts per 15 minutes per account and 10,000 per day per app)"
+                "(X allows 100 posts per 15 minutes per account and 10,000 per day per app)",
+                transient=True,
             )
         return max(wait, 0.0)
 
@@ -206,9 +209,10 @@ class XPublisher:
         else:
             cause = f"could not reach {self.api_base} ({type(error).__name__})"
         tries = len(self._retry_delays) + 1
-        return _transient(
+        return PublishError(
             f"could not {action}: {cause} on {tries} tries; the next run resumes where this one stopped "
-            "(if the API base is not X itself, check GUILDFLOW_X_API_BASE)"
+            "(if the API base is not X itself, check GUILDFLOW_X_API_BASE)",
+            transient=True,
         )
 
     def _refused(self, error: tweepy.HTTPException, action: str) -> Exception:
@@ -250,9 +254,3 @@ def _posted_text(tweet: dict[str, Any]) -> str:
 
 def _same_text(posted: str, text: str) -> bool:
     return posted.split() == text.split()
-
-
-def _transient(message: str) -> PublishError:
-    error = PublishError(message)
-    error.transient = True
-    return error
