@@ -49,13 +49,13 @@ def main() -> None:
     from prefect.testing.utilities import prefect_test_harness
 
     from benchmarks import analysis, collection, pipeline, playerdata
-    from benchmarks.report import ORCHESTRATION_TARGET, Results, table, write_results
+    from benchmarks.report import ORCHESTRATION_TARGET, RSS_TARGET, Results, table, write_results
 
     logging.getLogger("discord").setLevel(logging.ERROR)  # "PyNaCl is not installed": no voice here
 
     _progress(f"item 5: playerData exports ({EXPORT_RUNS} runs per file) ...")
     exports = playerdata.run(EXPORT_RUNS, EXPORT_RUNS_50)
-    split_profile = playerdata.profile_split()
+    split_profile = playerdata.profile_split() if any(e.rss_ratio > RSS_TARGET for e in exports) else []
     _progress(f"item 1: collection ({RUNS} runs) ...")
     collected = collection.run(RUNS)
     _progress("starting a temporary Prefect server ...")
