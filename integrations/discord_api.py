@@ -216,7 +216,7 @@ class DiscordExportDelivery:
 
     async def _check(self) -> str:
         parts = []
-        async with self._session() as session:
+        async with aiohttp.ClientSession() as session:
             webhook = await self._configured_webhook(session)
             if webhook is not None:
                 parts.append(f"{WEBHOOK_URL_SETTING} posts to channel {webhook.channel_id}")
@@ -227,7 +227,7 @@ class DiscordExportDelivery:
         return f"Discord API {self.api_base}: " + "; ".join(parts)
 
     async def _destination(self, channel_id: int) -> Destination:
-        async with self._session() as session:
+        async with aiohttp.ClientSession() as session:
             webhook = await self._configured_webhook(session)
         if webhook is not None and webhook.channel_id == channel_id:
             return Destination(channel_id, webhook.guild_id, f"channel {channel_id}")
@@ -238,7 +238,7 @@ class DiscordExportDelivery:
         return Destination(channel_id, guild_id, f"#{getattr(channel, 'name', None) or channel_id}")
 
     async def _deliver(self, channel_id: int, content: str, files: list[tuple[str, bytes]]) -> Delivered:
-        async with self._session() as session:
+        async with aiohttp.ClientSession() as session:
             webhook = await self._configured_webhook(session)
             if webhook is not None and webhook.channel_id == channel_id:
                 return await self._post(webhook, CONFIGURED, content, files)
@@ -306,11 +306,6 @@ class DiscordExportDelivery:
         discord.http.Route.BASE = self.api_base
         with _delivery_errors(f"fetching the webhook in {WEBHOOK_URL_SETTING}", None, webhook=CONFIGURED):
             return await partial.fetch(prefer_auth=False)
-
-    @asynccontextmanager
-    async def _session(self) -> AsyncIterator[aiohttp.ClientSession]:
-        async with aiohttp.ClientSession() as session:
-            yield session
 
     @asynccontextmanager
     async def _client(
