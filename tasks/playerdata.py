@@ -47,6 +47,7 @@ from guildflow.settings import Settings, load_settings
 from integrations.discord_api import Delivered, DestinationUnusable
 from integrations.local_files import write_atomically
 from tasks import clients, playerdata_schedules
+from tasks.operations import FAILED
 from tasks.policy import RETRY_DELAYS, retry_unless_permanent
 
 _EXPORT_FILE = re.compile(
@@ -218,18 +219,19 @@ def pause_schedule_on_failure(flow: Flow, flow_run: FlowRun, state: State) -> No
     error = state.result(raise_on_failure=False) if state.is_failed() else None
     logger = flow_run_logger(flow_run, flow)
     with get_client(sync_client=True) as client:
-        if playerdata_schedules.active_schedule(client, flow_run.deployment_id, target) is None:
+        schedule = playerdata_schedules.active_schedule(client, flow_run.deployment_id, target)
+        if schedule is None:
             return  # a run started by hand, or its schedule is paused already
         if isinstance(error, DestinationUnusable):
             reason, notify = f"{error.reason}: {error}", False
         else:
             runs = playerdata_schedules.finished_runs(client, flow_run.deployment_id, target)
-            failures = consecutive_failures(run.state_type in playerdata_schedules.FAILED for run in runs)
+            failures = consecutive_failures(run.state_type in FAILED for run in runs)
             if failures < PAUSE_AFTER_FAILURES:
                 return
             reason = f"{failures} consecutive failed runs; the last: {error or state.message}"
             notify = True
-        playerdata_schedules.pause_schedule(client, flow_run.deployment_id, target, reason)
+        playerdata_schedules.pause_schedule(client, flow_run.deployment_id, schedule, target, reason)
     logger.warning(
         "Paused the export schedule %s: %s. Fix the cause, then run `guildflow export schedule` again to resume it.",
         target.slug,

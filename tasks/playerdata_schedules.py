@@ -35,11 +35,10 @@ from prefect.exceptions import ObjectNotFound
 from prefect.variables import Variable
 
 from core.playerdata_export import SLUG_PREFIX, ExportTarget, consecutive_failures
+from tasks.operations import FAILED, OUTCOMES
 
 FLOW_NAME, DEPLOYMENT_NAME = "playerdata-export", "scheduled"
 DEPLOYMENT = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"
-FAILED = (StateType.FAILED, StateType.CRASHED)
-FINISHED = (StateType.COMPLETED, *FAILED)  # cancelled runs tried nothing: they neither fail nor succeed
 NOT_STARTED = (StateType.SCHEDULED, StateType.PENDING)
 RUNS_READ = 200  # the newest runs of the deployment (all schedules together) looked at; the API maximum
 DISABLED = "disabled with `guildflow export disable` or `--every 0`"
@@ -113,23 +112,22 @@ def disable_schedule(target: ExportTarget) -> bool:
         schedule = _schedule(client, deployment.id, target.slug)
         if schedule is None:
             return False
-        pause_schedule(client, deployment.id, target, DISABLED)
+        pause_schedule(client, deployment.id, schedule, target, DISABLED)
     return True
 
 
-def pause_schedule(client: SyncPrefectClient, deployment_id: UUID, target: ExportTarget, reason: str) -> bool:
-    """Pause the target's schedule with a reason; False when it has none or it was paused already."""
-    schedule = _schedule(client, deployment_id, target.slug)
-    if schedule is None:
-        return False
+def pause_schedule(
+    client: SyncPrefectClient, deployment_id: UUID, schedule: DeploymentSchedule, target: ExportTarget, reason: str
+) -> None:
+    """Pause the target's schedule (as just read) with a reason; one paused already keeps its reason
+    unless this is a disable."""
     if not schedule.active:
         if reason == DISABLED:
             _record_pause_reason(target.slug, reason)
-        return False
+        return
     client.update_deployment_schedule(deployment_id, schedule.id, active=False, parameters=target.parameters)
     _record_pause_reason(target.slug, reason)
     _schedule_runs_now(client, deployment_id)  # the other schedules' runs went with this change
-    return True
 
 
 def active_schedule(client: SyncPrefectClient, deployment_id: UUID, target: ExportTarget) -> DeploymentSchedule | None:
@@ -139,7 +137,7 @@ def active_schedule(client: SyncPrefectClient, deployment_id: UUID, target: Expo
 
 def finished_runs(client: SyncPrefectClient, deployment_id: UUID, target: ExportTarget) -> list[FlowRun]:
     """The target's finished runs on the deployment, newest first."""
-    return _runs_of(client, deployment_id, target, FINISHED, FlowRunSort.END_TIME_DESC)
+    return _runs_of(client, deployment_id, target, OUTCOMES, FlowRunSort.END_TIME_DESC)
 
 
 def next_run(target: ExportTarget, deployment_id: UUID | None = None) -> datetime | None:
@@ -179,7 +177,7 @@ def schedule_statuses() -> list[ScheduleStatus]:
         mine = [run for run in runs if target and ExportTarget.from_parameters(run.parameters) == target]
         started = [run for run in mine if run.state_type not in NOT_STARTED]
         finished = sorted(
-            (run for run in mine if run.state_type in FINISHED),
+            (run for run in mine if run.state_type in OUTCOMES),
             key=lambda run: run.end_time or run.expected_start_time or now,
             reverse=True,
         )
@@ -248,5 +246,4 @@ def _pause_reason(slug: str) -> str:
 
 
 def _clear_pause_reason(slug: str) -> None:
-    if Variable.get(_variable_name(slug), default=None) is not None:
-        Variable.unset(_variable_name(slug))
+    Variable.unset(_variable_name(slug))  # False, not an error, when there is none
