@@ -509,15 +509,15 @@ def _players(guild: dict[str, Any]) -> dict[str, Any]:
 def serialize_like(original: bytes, data: dict[str, Any]) -> bytes:
     """data as JSON in the original file's layout (indent, trailing newline), so a restore of
     unchanged data gives back the same bytes."""
-    text = original.decode("utf-8", errors="replace")
-    indent = _indent_of(text)
+    indent = _indent_of(original)
     body = json.dumps(data, ensure_ascii=False, indent=indent, separators=None if indent is not None else (",", ":"))
-    return (body + ("\n" if text.endswith("\n") else "")).encode()
+    return (body + ("\n" if original.endswith(b"\n") else "")).encode()
 
 
-def _indent_of(text: str) -> int | str | None:
-    match = re.search(r"\{\s*\n([ \t]+)\"", text)
+def _indent_of(original: bytes) -> int | str | None:
+    # Read from the bytes: decoding the whole file to find its first indented key would cost up to 4x its size.
+    match = re.search(rb"\{\s*\n([ \t]+)\"", original)
     if not match:
         return None
     whitespace = match[1]
-    return "\t" if whitespace.startswith("\t") else len(whitespace)
+    return "\t" if whitespace.startswith(b"\t") else len(whitespace)
