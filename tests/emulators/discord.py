@@ -229,7 +229,7 @@ class DiscordEmulator(Emulator):
     def _authorized(self, handler: Handler) -> Handler:
         def checked(request: Request) -> Response:
             if request.headers.get("authorization") != f"Bot {self.token}":
-                return Response.json({"message": "401: Unauthorized", "code": 0}, status=401)
+                return _error(401, "401: Unauthorized", 0)
             return handler(request)
 
         return checked
@@ -256,9 +256,9 @@ class DiscordEmulator(Emulator):
     def _visible_channel(self, request: Request) -> tuple[int, Response | None]:
         channel_id = int(request.params["channel"])
         if channel_id not in self.channels:
-            return channel_id, Response.json({"message": "Unknown Channel", "code": 10003}, status=404)
+            return channel_id, _error(404, "Unknown Channel", 10003)
         if self.access[channel_id] == "none":
-            return channel_id, Response.json({"message": "Missing Access", "code": 50001}, status=403)
+            return channel_id, _error(403, "Missing Access", 50001)
         return channel_id, None
 
     def _channel(self, request: Request) -> Response:
