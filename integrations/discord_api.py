@@ -128,6 +128,7 @@ WEBHOOK_URL_FIX = (
 MAX_FILES_PER_MESSAGE = 10  # Discord's limit of attachments on one message
 UNKNOWN_WEBHOOK, REQUEST_TOO_LARGE = 10015, 40005  # Discord JSON error codes
 CONFIGURED, TEMPORARY = "the configured webhook", "a temporary webhook"
+WEBHOOK_NAME = "guildflow export"
 
 _log = logging.getLogger(__name__)
 
@@ -182,7 +183,6 @@ class DiscordExportDelivery:
         *,
         upload_cap: int = 10 * 1024 * 1024,
         max_ratelimit_timeout: float = 60.0,
-        webhook_name: str = "guildflow export",
     ) -> None:
         if token is None and webhook_url is None:
             raise DeliveryError(
@@ -194,7 +194,6 @@ class DiscordExportDelivery:
         self.api_base = api_base.rstrip("/")
         self.upload_cap = upload_cap
         self.max_ratelimit_timeout = max_ratelimit_timeout
-        self.webhook_name = webhook_name
 
     def describe(self) -> str:
         via = f"the webhook in {WEBHOOK_URL_SETTING}" if self._webhook_url else "a temporary webhook per export"
@@ -253,7 +252,7 @@ class DiscordExportDelivery:
             with _delivery_errors(
                 f"creating a webhook in Discord channel {channel_id}", channel_id, needs="Manage Webhooks"
             ):
-                temporary = await channel.create_webhook(name=self.webhook_name, reason="guildflow playerData export")
+                temporary = await channel.create_webhook(name=WEBHOOK_NAME, reason="guildflow playerData export")
             try:
                 delivered = await self._post(temporary, TEMPORARY, content, files)
             except BaseException:
