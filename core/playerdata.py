@@ -286,12 +286,16 @@ def plan_export(
     if len(packed) <= cap:
         return _plan([ExportFile(export_file_name(scope, exported_at, True), packed, guilds)], len(content), cap)
     if export_type == "server":
-        raise PlayerDataError(
-            f"guild {scope} is {_mib(len(packed))} even gzipped, over the {_mib(cap)} upload cap: "
-            "raise the cap if the server is boosted, or export to a local copy folder"
-        )
+        raise _over_cap(f"guild {scope} is {_mib(len(packed))} even gzipped", cap)
     del packed  # the split holds its parts instead
     return _plan(_split_by_guild(player_data, scope, exported_at, cap), len(content), cap)
+
+
+def _over_cap(what: str, cap: int) -> PlayerDataError:
+    return PlayerDataError(
+        f"{what}, over the {_mib(cap)} upload cap: raise the cap if the server is boosted, "
+        "or export to a local copy folder"
+    )
 
 
 def _plan(files: list[ExportFile], uncompressed: int, cap: int) -> ExportPlan:
@@ -314,10 +318,7 @@ def _split_by_guild(player_data: PlayerDataFile, scope: str, exported_at: dateti
     for guild in player_data.guilds:
         size = _gzipped_size(_object(player_data, [guild]))
         if size > cap:
-            raise PlayerDataError(
-                f"guild {guild} alone is {_mib(size)} gzipped, over the {_mib(cap)} upload cap: "
-                "raise the cap if the server is boosted, or export to a local copy folder"
-            )
+            raise _over_cap(f"guild {guild} alone is {_mib(size)} gzipped", cap)
         if budget + size > cap and groups[-1]:
             groups.append([])
             budget = 0
