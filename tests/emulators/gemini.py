@@ -118,7 +118,6 @@ class GeminiEmulator(Emulator):
         self._rewrites: list[AnswerRewrite] = []
         self.route("POST", rf"{_VERSION}/models/(?P<model>[^/:]+):generateContent", self.generate_content)
         self.route("GET", rf"{_VERSION}/models/(?P<model>[^/:]+)", self.get_model)
-        self.route("GET", rf"{_VERSION}/models", self.list_models)
 
     # --- for tests ------------------------------------------------------------------------------
 
@@ -171,16 +170,6 @@ class GeminiEmulator(Emulator):
         if model not in self.models:
             return _unknown_model(model, request.params["version"])
         return Response.json(_model_resource(model))
-
-    def list_models(self, request: Request) -> Response:
-        if refused := self._refuse(request):
-            return refused
-        size = int(request.arg("pageSize") or 50)
-        start = int(request.arg("pageToken") or 0)
-        page: dict[str, Any] = {"models": [_model_resource(model) for model in self.models[start : start + size]]}
-        if start + size < len(self.models):
-            page["nextPageToken"] = str(start + size)
-        return Response.json(page)
 
     def _refuse(self, request: Request) -> Response | None:
         key = request.headers.get("x-goog-api-key") or request.arg("key")
