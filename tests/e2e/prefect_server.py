@@ -23,7 +23,8 @@ from typing import TypeVar
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO, SAMPLE_EXPORTS
+
 PREFECT = str(Path(sys.executable).parent / "prefect")  # the venv's CLI, next to the running python
 FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
@@ -208,7 +209,7 @@ def running_server(
         "GUILDFLOW_WORKBOOK": str(data / "workbook.sqlite"),
         "GUILDFLOW_OUTBOX": str(data / "outbox"),
         "GUILDFLOW_LEDGER": str(data / "publish-ledger.sqlite"),
-        "GUILDFLOW_DISCORD_EXPORT": str(REPO / "examples" / "discord" / "*.json"),
+        "GUILDFLOW_DISCORD_EXPORT": SAMPLE_EXPORTS,
     }
     command = [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     server = start_service("server", command, {**env, **(server_env or {})}, logs)

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.e2e.prefect_server import FINAL_STATES, REPO, PrefectStack, Service, running_server, tail, wait_until
+from tests.conftest import REPO
+from tests.e2e.prefect_server import FINAL_STATES, PrefectStack, Service, running_server, tail, wait_until
 
 POOL = "guildflow"
 FLOW_NAME, DEPLOYMENT_NAME = "daily-pipeline", "daily"
