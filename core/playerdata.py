@@ -243,6 +243,26 @@ def export_file_name(scope: str, exported_at: datetime, compressed: bool, part: 
     return f"playerdata-scheduled-{scope}-{stamp}{suffix}.json{'.gz' if compressed else ''}"
 
 
+_EXPORT_FILE = re.compile(
+    r"playerdata-scheduled-(?P<scope>\d+|ALL)-(?P<stamp>[\dT-]+Z)(?:-part-\d+-of-\d+)?\.json(?:\.gz)?"
+)
+
+
+def exports_beyond_newest(names: Iterable[str], keep: int) -> list[str]:
+    """The export file names (every part) of all but the newest `keep` exports of each guild (or of ALL);
+    names export_file_name did not make are never among them."""
+    exports: dict[str, dict[str, list[str]]] = {}  # scope -> timestamp -> file names
+    for name in names:
+        if match := _EXPORT_FILE.fullmatch(name):
+            exports.setdefault(match["scope"], {}).setdefault(match["stamp"], []).append(name)
+    return [
+        name
+        for stamps in exports.values()
+        for stamp in sorted(stamps, reverse=True)[keep:]
+        for name in stamps[stamp]
+    ]
+
+
 def encode(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=2).encode()
 

@@ -6,7 +6,6 @@ the channel may receive this export (allow-list, same guild), and the files fit 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +26,7 @@ from core.playerdata import (
     RestorePlan,
     check_guild,
     encode,
+    exports_beyond_newest,
     outline_player_data,
     parse_player_data,
     plan_export,
@@ -49,10 +49,6 @@ from integrations.local_files import write_atomically
 from tasks import clients, playerdata_schedules
 from tasks.operations import FAILED
 from tasks.policy import RETRY_DELAYS, retry_unless_permanent
-
-_EXPORT_FILE = re.compile(
-    r"playerdata-scheduled-(?P<scope>\d+|ALL)-(?P<stamp>[\dT-]+Z)(?:-part-\d+-of-\d+)?\.json(?:\.gz)?"
-)
 
 
 @dataclass(frozen=True)
@@ -156,14 +152,8 @@ def keep_local_copy(plan: ExportPlan, folder: Path, keep: int) -> list[Path]:
     for file in plan.files:
         write_atomically(folder / file.name, file.content)
         written.append(folder / file.name)
-    exports: dict[str, dict[str, list[Path]]] = {}  # scope -> timestamp -> files
-    for path in folder.iterdir():
-        if match := _EXPORT_FILE.fullmatch(path.name):
-            exports.setdefault(match["scope"], {}).setdefault(match["stamp"], []).append(path)
-    for stamps in exports.values():
-        for stamp in sorted(stamps, reverse=True)[keep:]:
-            for path in stamps[stamp]:
-                path.unlink(missing_ok=True)
+    for name in exports_beyond_newest((path.name for path in folder.iterdir()), keep):
+        (folder / name).unlink(missing_ok=True)
     return written
 
 
