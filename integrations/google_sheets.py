@@ -51,7 +51,7 @@ MAX_PAYLOAD_BYTES = 2_000_000
 RETRY_DELAYS: tuple[float, ...] = (1, 2, 4, 8, 16, 32)
 _NEW_WORKSHEET_ROWS = 1000
 _KEY = "Post Link"
-_COLUMNS = {POSTS_WORKSHEET: POST_COLUMNS, ARCHIVE_WORKSHEET: ARCHIVE_COLUMNS, CURSORS_TABLE: CURSOR_COLUMNS}
+_COLUMNS = {**WORKSHEET_COLUMNS, CURSORS_TABLE: CURSOR_COLUMNS}
 # OAuth errors that mean the key itself is refused (RFC 6749 5.2); anything else may pass.
 _KEY_REFUSED = {"invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope"}
 _RAW = {"valueInputOption": "RAW"}  # cells are text: USER_ENTERED would turn ids and dates into numbers
