@@ -145,6 +145,9 @@ class DestinationUnusable(DeliveryError):
         super().__init__(message)
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[DestinationUnusable], tuple[str, str]]:
+        return type(self), (str(self), self.reason)  # rebuilt from a result store: both arguments
+
 
 class UploadTooLarge(DeliveryError):
     pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 
 import pytest
@@ -162,3 +163,9 @@ def test_check_writes_nothing(discord: DiscordEmulator) -> None:
     summary = delivery(discord, webhook_url=url).check()
     assert f"posts to channel {BACKUPS}" in summary and "bot Guildflow may create temporary webhooks" in summary
     assert discord.calls("POST") == discord.calls("DELETE") == 0
+
+
+def test_an_unusable_destination_survives_a_result_store() -> None:
+    """Prefect pickles a failed run's exception; the schedule hook reads its reason back."""
+    error = pickle.loads(pickle.dumps(DestinationUnusable("channel 1 is gone", "unknown channel")))
+    assert (str(error), error.reason) == ("channel 1 is gone", "unknown channel")
