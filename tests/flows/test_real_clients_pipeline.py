@@ -16,6 +16,7 @@ from tasks import clients
 from tests.conftest import SAMPLE_EXPORTS
 from tests.emulators.base import Fault, Response
 from tests.emulators.discord import DiscordEmulator
+from tests.emulators.environment import real_clients_env as emulator_settings
 from tests.emulators.gemini import GeminiEmulator
 from tests.emulators.google_sheets import SheetsEmulator
 from tests.emulators.x import XEmulator
@@ -38,27 +39,8 @@ def real_clients_env(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch, servi
     channels = [discord.load_export(path) for path in sorted(Path(SAMPLE_EXPORTS).parent.glob("*.json"))]
     key = sheets.service_account()
     sheets.create_spreadsheet(SPREADSHEET, shared_with={key["client_email"]: "writer"})
-    settings = {
-        "DISCORD_BACKEND": "api",
-        "DISCORD_CHANNELS": ",".join(map(str, channels)),
-        "DISCORD_TOKEN": discord.token,
-        "DISCORD_API_BASE": discord.api_base,
-        "SHEET_BACKEND": "google",
-        "SHEETS_SPREADSHEET_ID": SPREADSHEET,
-        "SHEETS_SERVICE_ACCOUNT": json.dumps(key),
-        "SHEETS_API_BASE": sheets.url,
-        "ANALYSER_BACKEND": "gemini",
-        "GEMINI_API_KEY": gemini.api_key,
-        "GEMINI_API_BASE": gemini.url,
-        "PUBLISHER_BACKEND": "x",
-        "X_API_KEY": x.credentials.api_key,
-        "X_API_SECRET": x.credentials.api_secret,
-        "X_ACCESS_TOKEN": x.credentials.access_token,
-        "X_ACCESS_TOKEN_SECRET": x.credentials.access_token_secret,
-        "X_API_BASE": x.url,
-    }
-    for name, value in settings.items():
-        monkeypatch.setenv(f"GUILDFLOW_{name}", value)
+    for name, value in emulator_settings(discord, sheets, gemini, x, channels, SPREADSHEET, key).items():
+        monkeypatch.setenv(name, value)
 
 
 def archive_rows(settings_overrides: dict[str, str] | None = None) -> list[dict[str, str]]:
