@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time
@@ -19,6 +18,7 @@ from core.models import Post
 from core.sheet import ARCHIVE_COLUMNS, POST_COLUMNS, discord_user_link, post_to_row
 from integrations.google_sheets import CURSOR_COLUMNS
 from tests.emulators.discord import GUILD_ID, DiscordEmulator, api_message, api_user
+from tests.emulators.environment import real_clients_env
 from tests.emulators.gemini import GeminiEmulator
 from tests.emulators.google_sheets import SheetsEmulator, Spreadsheet
 from tests.emulators.x import XEmulator
@@ -131,30 +131,10 @@ class Services:
         """GUILDFLOW_* variables putting every backend on its real client, pointed at the emulators
         (the spreadsheet is shared with the new service account as Editor)."""
         key = self.sheets.service_account()
-        names = {
-            "DISCORD_BACKEND": "api",
-            "DISCORD_CHANNELS": str(CHANNEL_ID),
-            "DISCORD_TOKEN": self.discord.token,
-            "DISCORD_API_BASE": self.discord.api_base,
-            "SHEET_BACKEND": "google",
-            "SHEETS_SPREADSHEET_ID": SPREADSHEET_ID,
-            "SHEETS_SERVICE_ACCOUNT": json.dumps(key),
-            "SHEETS_API_BASE": self.sheets.url,
-            "ANALYSER_BACKEND": "gemini",
-            "GEMINI_API_KEY": self.gemini.api_key,
-            "GEMINI_API_BASE": self.gemini.url,
-            "PUBLISHER_BACKEND": "x",
-            "X_API_KEY": self.x.credentials.api_key,
-            "X_API_SECRET": self.x.credentials.api_secret,
-            "X_ACCESS_TOKEN": self.x.credentials.access_token,
-            "X_ACCESS_TOKEN_SECRET": self.x.credentials.access_token_secret,
-            "X_API_BASE": self.x.url,
-            "LEDGER": str(self.folder / "ledger.sqlite"),
-            "OUTBOX": str(self.folder / "outbox"),
-            "WORKBOOK": str(self.folder / "workbook.sqlite"),
-        }
         self.sheets.spreadsheets[SPREADSHEET_ID].shared_with[key["client_email"]] = "writer"
-        return {f"GUILDFLOW_{name}": value for name, value in names.items()}
+        emulators = real_clients_env(self.discord, self.sheets, self.gemini, self.x, [CHANNEL_ID], SPREADSHEET_ID, key)
+        local = {"LEDGER": "ledger.sqlite", "OUTBOX": "outbox", "WORKBOOK": "workbook.sqlite"}
+        return emulators | {f"GUILDFLOW_{name}": str(self.folder / path) for name, path in local.items()}
 
     def refill_spreadsheet(self, posts: Sequence[Post]) -> None:
         """The spreadsheet anew with these unanalysed posts (to run the same posts again), still shared."""
@@ -206,18 +186,12 @@ def _create_spreadsheet(sheets: SheetsEmulator, posts: Sequence[Post], cursor: i
 @contextmanager
 def fresh_prefect_state() -> Iterator[None]:
     """An empty result store (so no analysis is cached yet) and fresh Gemini rate-limit buckets."""
-    from prefect import get_client
-    from prefect.exceptions import ObjectNotFound
     from prefect.settings import temporary_settings
 
     from tasks.analyse import GEMINI_PER_DAY_LIMIT, GEMINI_PER_MINUTE_LIMIT
+    from tests.prefect_state import delete_concurrency_limits
 
-    with get_client(sync_client=True) as client:
-        for name in (GEMINI_PER_MINUTE_LIMIT, GEMINI_PER_DAY_LIMIT):
-            try:
-                client.delete_global_concurrency_limit_by_name(name)
-            except ObjectNotFound:
-                pass
+    delete_concurrency_limits(GEMINI_PER_MINUTE_LIMIT, GEMINI_PER_DAY_LIMIT)
     with tempfile.TemporaryDirectory(prefix="guildflow-bench-results-") as storage:
         with temporary_settings(updates={"results.local_storage_path": Path(storage)}):
             yield

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from prefect import get_client
-from prefect.exceptions import ObjectNotFound
 
 from integrations.errors import SheetError
 from integrations.sheets import SqliteWorkbook
 from tasks.analyse import GEMINI_PER_DAY_LIMIT, GEMINI_PER_MINUTE_LIMIT
 from tests.emulators.gemini import GeminiEmulator
 from tests.flows.test_daily_pipeline import SAMPLE_POSTS, phase, run
+from tests.prefect_state import delete_concurrency_limits
 
 KEY = "AIza-flow-test-key"
 BATCH = 20
@@ -30,12 +30,7 @@ def gemini(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gem
         monkeypatch.setenv("GUILDFLOW_GEMINI_API_BASE", emulator.url)
         monkeypatch.setenv("GUILDFLOW_ANALYSIS_BATCH_SIZE", str(BATCH))
         # The limits live on the session's Prefect server: start every test with fresh buckets.
-        with get_client(sync_client=True) as client:
-            for name in (GEMINI_PER_MINUTE_LIMIT, GEMINI_PER_DAY_LIMIT):
-                try:
-                    client.delete_global_concurrency_limit_by_name(name)
-                except ObjectNotFound:
-                    pass
+        delete_concurrency_limits(GEMINI_PER_MINUTE_LIMIT, GEMINI_PER_DAY_LIMIT)
         yield emulator
 
 

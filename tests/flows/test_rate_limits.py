@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 from prefect import get_client
-from prefect.exceptions import ObjectNotFound
 
 from tasks.rate_limits import BUSY_RETRY_DELAYS, RateLimitMissing, take_slot
+from tests.prefect_state import delete_concurrency_limits
 
 LIMIT = "test-rate-limit"
 INCREMENT = "/concurrency_limits/increment"
@@ -75,11 +75,7 @@ def test_a_server_busy_past_every_retry_is_an_error(limit: str, busy_server: Bus
 
 
 def test_a_missing_limit_is_named() -> None:
-    with get_client(sync_client=True) as client:
-        try:
-            client.delete_global_concurrency_limit_by_name(LIMIT)
-        except ObjectNotFound:
-            pass
+    delete_concurrency_limits(LIMIT)
     with pytest.raises(RateLimitMissing, match=LIMIT):
         take_slot(LIMIT, wait=True)
 
