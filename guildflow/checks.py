@@ -34,20 +34,22 @@ def service_checks(settings: Settings) -> Iterator[CheckResult]:
             yield CheckResult(name, backend, True, client.check())  # type: ignore[attr-defined]
         except (IntegrationError, ConfigurationError) as error:
             yield CheckResult(name, backend, False, str(error))
-    yield prefect_api_check()
 
 
-def prefect_api_check() -> CheckResult:
-    from prefect.settings import PREFECT_API_URL
+def prefect_api_check(settings: Settings, say: Callable[[str], None]) -> CheckResult:
+    """The Prefect API flows run against, asked for its health: PREFECT_API_URL, else the local server
+    (started in the background if it is not running), else Prefect's temporary server."""
+    from prefect import get_client
 
-    url = PREFECT_API_URL.value()
-    if not url:
-        return CheckResult("prefect", "ephemeral local API", True, "flows run with a temporary local server")
-    import httpx
+    from guildflow.prefect_api import PrefectUnavailable, use_prefect_api
 
     try:
-        response = httpx.get(f"{url.rstrip('/')}/health", timeout=5)
-        response.raise_for_status()
-    except httpx.HTTPError as error:
-        return CheckResult("prefect", url, False, f"not reachable ({error}); start it with `prefect server start`")
-    return CheckResult("prefect", url, True, "healthy")
+        where = use_prefect_api(settings.prefect_server, say)
+        with get_client(sync_client=True) as client:
+            error = client.api_healthcheck()
+    except PrefectUnavailable as unavailable:
+        return CheckResult("prefect", settings.prefect_server, False, str(unavailable))
+    if error is not None:
+        fix = "start it with `prefect server start` or fix PREFECT_API_URL"
+        return CheckResult("prefect", where, False, f"not healthy ({error}); {fix}")
+    return CheckResult("prefect", where, True, "healthy")

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from guildflow.cli_common import fail, flow_outcome, require_prefect_server, settings_or_exit
+from guildflow.cli_common import connect_prefect, fail, flow_outcome, require_prefect_server, settings_or_exit
 from guildflow.export_cli import export_app
 
 app = typer.Typer(help="A Discord community's content and data chores as Prefect flows.", no_args_is_help=True)
@@ -28,7 +28,10 @@ def run_daily(
     lookback: Annotated[Optional[int], typer.Option(help="hours or days to look back")] = None,
 ) -> None:
     """Run the daily pipeline once; its report is printed as the run ends."""
-    settings_or_exit(analysis_mode=analysis_mode, collection_mode=collection_mode, collection_lookback=lookback)
+    settings = settings_or_exit(
+        analysis_mode=analysis_mode, collection_mode=collection_mode, collection_lookback=lookback
+    )
+    connect_prefect(settings)
     from core.report import PipelineFailed
     from flows.daily import daily_pipeline
     from tasks.report import REPORT_ARTIFACT_KEY
@@ -51,11 +54,12 @@ def run_daily(
 def check() -> None:
     """Validate the configuration and check every service, writing nothing."""
     settings = settings_or_exit()
-    from guildflow.checks import service_checks
+    from guildflow.checks import prefect_api_check, service_checks
 
     typer.echo(f"schedule: '{settings.schedule_cron}' in {settings.timezone}")
     failures = 0
-    for result in service_checks(settings):
+    prefect = prefect_api_check(settings, say=lambda line: typer.echo(line, err=True))
+    for result in [prefect, *service_checks(settings)]:
         failures += not result.ok
         mark = typer.style("ok  ", fg="green") if result.ok else typer.style("FAIL", fg="red")
         typer.echo(f"{mark} {result.service:<10} {result.backend}: {result.detail}")

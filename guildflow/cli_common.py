@@ -26,6 +26,17 @@ def settings_or_exit(**overrides: object) -> Settings:
         fail(str(error), 2)
 
 
+def connect_prefect(settings: Settings) -> str:
+    """Point this command at a Prefect API (PREFECT_API_URL, else the local server guildflow keeps running);
+    a clear error and exit when there is none. Returns where it points."""
+    from guildflow.prefect_api import PrefectUnavailable, use_prefect_api
+
+    try:
+        return use_prefect_api(settings.prefect_server, say=lambda line: typer.echo(line, err=True))
+    except PrefectUnavailable as error:
+        fail(str(error))
+
+
 def require_prefect_server(what: str) -> None:
     from prefect.settings import PREFECT_API_URL
 

@@ -11,7 +11,7 @@ import typer
 
 from core.playerdata import PlayerDataError
 from core.playerdata_export import ExportTarget, check_channel_allowed, schedule_interval
-from guildflow.cli_common import fail, flow_outcome, require_prefect_server, settings_or_exit
+from guildflow.cli_common import connect_prefect, fail, flow_outcome, require_prefect_server, settings_or_exit
 
 export_app = typer.Typer(
     help="Back up the game bot's playerData.json to Discord, now or on a schedule; restore from a backup.",
@@ -47,6 +47,7 @@ def export_now(
         check_channel_allowed(target, settings.playerdata_all_channel_ids)
     except PlayerDataError as error:
         fail(str(error), 2)
+    connect_prefect(settings)
     from flows.playerdata import playerdata_export
 
     state = playerdata_export(

@@ -1,6 +1,6 @@
 """The one settings model. Every value comes from GUILDFLOW_* environment variables (or .env).
 
-This module is a leaf: any layer above core/ may import it; it imports no other guildflow module.
+This module is a leaf: any layer above core/ may import it; of guildflow it imports only core.errors.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from cronsim import CronSim, CronSimError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.errors import UserFacingError
+
 AnalysisMode = Literal["summary", "keywords"]
 CollectionMode = Literal["since-last", "hours", "days"]
 DiscordBackend = Literal["export", "api"]
@@ -22,6 +24,7 @@ SheetBackend = Literal["sqlite", "google"]
 AnalyserBackend = Literal["offline", "gemini"]
 PublisherBackend = Literal["outbox", "x", "typefully"]
 QuotaPolicy = Literal["continue", "fail"]
+PrefectServerMode = Literal["background", "temporary"]
 
 DATA_DIR = Path(".guildflow")
 _CRON_ANCHOR = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -31,7 +34,7 @@ _DISCORD_WEBHOOK = re.compile(
 )
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(UserFacingError, ValueError):
     """Configuration that cannot work; the message names the setting and the fix."""
 
 
@@ -54,6 +57,11 @@ class Settings(BaseSettings):
     analysis_batch_size: int = Field(20, ge=1, le=500, description="Posts per analyser request.")
     outbox: Path = Field(DATA_DIR / "outbox", description="Folder the embedded publisher writes drafts to.")
     ledger: Path = Field(DATA_DIR / "publish-ledger.sqlite", description="Record of everything published.")
+    prefect_server: PrefectServerMode = Field(
+        "background",
+        description="Without PREFECT_API_URL: background (start Prefect's server once and reuse it) or temporary "
+        "(Prefect's temporary server inside every command).",
+    )
     schedule_cron: str = Field("0 20 * * *", description="When the daily pipeline runs (local time).")
     timezone: str = Field("UTC", description="IANA zone of the schedule, e.g. Europe/Berlin.")
 

@@ -13,12 +13,12 @@ from guildflow.cli_common import flow_outcome
 runner = CliRunner()
 
 
-def test_check_reports_every_service_and_writes_nothing(guildflow_env: Path) -> None:
-    with temporary_settings(restore_defaults={"api.url"}):
-        result = runner.invoke(app, ["check"])
+def test_check_reports_every_service_and_writes_nothing(guildflow_env: Path, prefect_harness: None) -> None:
+    result = runner.invoke(app, ["check"])
     assert result.exit_code == 0, result.output
     for service in ("discord", "sheet", "analyser", "publisher", "ledger", "prefect"):
         assert f"ok   {service}" in result.output
+    assert "healthy" in result.output
     assert "2 channel(s), 73 messages" in result.output
     assert list(guildflow_env.iterdir()) == []
 
