@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 from json.decoder import scanstring
 from typing import Any, Literal, NamedTuple
 
+from core.errors import UserFacingError
+
 EXPORT_VERSION = "1.0"
 DATA_TYPE = "playerData"
 DISCORD_UPLOAD_CAP = 10 * 1024 * 1024  # bytes per attachment; boosted servers allow more
@@ -32,7 +34,7 @@ _SKIP = json.JSONDecoder(object_pairs_hook=lambda pairs: None)  # reads a value,
 _UTF8_CHUNK = 1024 * 1024
 
 
-class PlayerDataError(ValueError):
+class PlayerDataError(UserFacingError, ValueError):
     """Bad playerData or export input; the message names the input and the fix."""
 
 

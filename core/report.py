@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.errors import UserFacingError
+
 
 @dataclass(frozen=True)
 class CollectResult:
@@ -116,7 +118,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-class PipelineFailed(Exception):
+class PipelineFailed(UserFacingError):
     """The run did what it safely could, but a phase failed; the report says which and why."""
 
     def __init__(self, report: PipelineReport) -> None:

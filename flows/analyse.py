@@ -15,10 +15,13 @@ from prefect import flow
 from core.analysis import analysis_input, batches
 from core.models import Analysis
 from core.report import AnalyseResult
+from guildflow.logs import hide_tracebacks_of_user_errors
 from guildflow.settings import Settings
 from integrations.errors import AnalyserQuotaExhausted
 from tasks import clients
 from tasks.analyse import analyse_batch, ensure_gemini_rate_limits, save_analysis, unanalysed_posts
+
+hide_tracebacks_of_user_errors()
 
 
 def analyse_pending(settings: Settings) -> AnalyseResult:

@@ -13,12 +13,15 @@ from prefect.states import Cancelled, Completed, Failed, State
 
 from core.report import PhaseOutcome, PipelineFailed, PipelineReport
 from flows.analyse import analyse_pending
+from guildflow.logs import hide_tracebacks_of_user_errors
 from guildflow.settings import AnalysisMode, CollectionMode, Settings, load_settings
 from tasks.archive import archive_posts
 from tasks.collect import collect_posts
 from tasks.operations import pause_after_consecutive_failures, superseded_reason
 from tasks.publish import publish_draft, write_draft
 from tasks.report import publish_report
+
+hide_tracebacks_of_user_errors()
 
 
 @flow(

@@ -9,6 +9,7 @@ from prefect import flow
 
 from core.playerdata import ExportType, PlayerDataError
 from core.playerdata_export import ExportTarget
+from guildflow.logs import hide_tracebacks_of_user_errors
 from guildflow.settings import load_settings
 from tasks.playerdata import (
     ExportOutcome,
@@ -21,6 +22,8 @@ from tasks.playerdata import (
     post_export,
     read_player_data,
 )
+
+hide_tracebacks_of_user_errors()
 
 
 @flow(

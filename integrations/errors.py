@@ -1,7 +1,9 @@
 """Errors every integration raises instead of its SDK's: the message says what is wrong and the fix."""
 
+from core.errors import UserFacingError
 
-class IntegrationError(Exception):
+
+class IntegrationError(UserFacingError):
     """A service could not do what was asked; str(error) is safe to log (no secrets).
 
     Most such errors need the user to fix something (a path, a permission), so retrying will not

@@ -34,6 +34,7 @@ from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import ObjectNotFound
 from prefect.variables import Variable
 
+from core.errors import UserFacingError
 from core.playerdata_export import SLUG_PREFIX, ExportTarget, consecutive_failures
 from tasks.operations import FAILED, OUTCOMES
 
@@ -44,7 +45,7 @@ RUNS_READ = 200  # the newest runs of the deployment (all schedules together) lo
 DISABLED = "disabled with `guildflow export disable` or `--every 0`"
 
 
-class ExportScheduleError(Exception):
+class ExportScheduleError(UserFacingError):
     """The schedules cannot be read or changed; the message says what to do."""
 
 
