@@ -6,7 +6,7 @@ the channel may receive this export (allow-list, same guild), and the files fit 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,10 @@ from core.playerdata import (
     encode,
     exports_beyond_newest,
     outline_player_data,
-    parse_player_data,
     plan_export,
     plan_restore,
     read_export,
+    restore_target_data,
     serialize_like,
     server_export,
 )
@@ -161,32 +161,57 @@ def keep_local_copy(plan: ExportPlan, folder: Path, keep: int) -> list[Path]:
 
 
 @dataclass(frozen=True)
-class Restored:
+class PendingRestore:
+    """A restore worked out and not written yet: the plan to show, and what writing it needs."""
+
     plan: RestorePlan
-    target_existed: bool
-    backup: Path | None  # where the replaced file went; None on a dry run or when there was none
+    target: Path  # as given
+    real_target: Path  # the file a symlinked target points to (the bot's real file), else the target
+    original: bytes | None = field(repr=False)  # the target's bytes; None when it does not exist
+
+    @property
+    def target_existed(self) -> bool:
+        return self.original is not None
 
 
-def restore_player_data(files: list[Path], target: Path, guild_id: str | None, dry_run: bool) -> Restored:
-    """Validate the export file(s), work out what restoring them into target changes, and unless dry_run
-    keep a timestamped backup of target next to it, then replace target atomically in its own layout."""
+def plan_player_data_restore(files: list[Path], target: Path, guild_id: str | None) -> PendingRestore:
+    """Validate the export file(s) and work out what restoring them into target changes and removes.
+    A target that cannot be read as playerData (corrupt, empty) is planned to be replaced whole."""
     export = read_export([(path.name, _read(path)) for path in files])
-    original = _read(target) if target.exists() else None
-    current = parse_player_data(original, str(target)) if original is not None else {}
-    plan = plan_restore(current, export, guild_id)
-    if dry_run:
-        return Restored(plan, original is not None, None)
+    real_target = target.resolve()
+    original = _read(real_target) if real_target.exists() else None
+    current, unreadable = restore_target_data(original, str(target))
+    return PendingRestore(plan_restore(current, export, guild_id, unreadable), target, real_target, original)
+
+
+def restore_player_data(pending: PendingRestore, flags_given: list[str]) -> Path | None:
+    """Write a planned restore, unless it needs a flag that was not given (RestorePlan.refusal: then
+    nothing is written): keep the current file as a timestamped .bak next to it, then replace it atomically,
+    in its own layout and mode. A symlinked target's real file is written, in its own folder. Returns the
+    backup (None when there was no file)."""
+    refusal = pending.plan.refusal(str(pending.target), flags_given)
+    if refusal:
+        raise PlayerDataError(refusal)
+    real, original = pending.real_target, pending.original
+    readable = original is not None and not pending.plan.unreadable
+    content = serialize_like(original, pending.plan.restored) if readable else encode(pending.plan.restored) + b"\n"
     backup = None
-    if original is not None:
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
-        backup = target.with_name(f"{target.name}.{stamp}.bak")
-        write_atomically(backup, original)
-    content = serialize_like(original, plan.restored) if original is not None else encode(plan.restored) + b"\n"
-    mode = target.stat().st_mode if original is not None else None
-    write_atomically(target, content)
-    if mode is not None:
-        target.chmod(mode)  # the temporary file was private; the bot may run as another user
-    return Restored(plan, original is not None, backup)
+    try:
+        mode = real.stat().st_mode if original is not None else None
+        if original is not None:
+            stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+            backup = real.with_name(f"{real.name}.{stamp}.bak")
+            write_atomically(backup, original)
+        write_atomically(real, content)
+        if mode is not None:
+            real.chmod(mode)  # the temporary file was private; the bot may run as another user
+    except OSError as error:
+        raise PlayerDataError(
+            f"cannot write {real} ({error.strerror or error}): the restore writes a new file in {real.parent} and "
+            "renames it, so this user needs write permission on that folder; fix the permissions, or restore "
+            "into another file with --target"
+        ) from None
+    return backup
 
 
 def _read(path: Path) -> bytes:

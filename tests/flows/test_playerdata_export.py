@@ -20,7 +20,7 @@ from prefect.states import State
 from core.playerdata import guild_ids
 from core.playerdata_export import ExportTarget
 from flows.playerdata import playerdata_export
-from tasks.playerdata import restore_player_data
+from tasks.playerdata import plan_player_data_restore, restore_player_data
 from tasks.playerdata_schedules import DEPLOYMENT, FLOW_NAME, schedule_statuses, set_schedule
 from tests.conftest import REPO
 from tests.emulators.discord import DiscordEmulator
@@ -74,7 +74,7 @@ def restored_bytes(tmp: Path, files: dict[str, bytes], guild: str | None = None)
     folder.mkdir(exist_ok=True)
     for name, content in files.items():
         (folder / name).write_bytes(content)
-    restore_player_data([folder / name for name in files], target, guild, dry_run=False)
+    restore_player_data(plan_player_data_restore([folder / name for name in files], target, guild), [])
     return target.read_bytes()
 
 
