@@ -21,8 +21,8 @@ EXPORT_VERSION = "1.0"
 DATA_TYPE = "playerData"
 DISCORD_UPLOAD_CAP = 10 * 1024 * 1024  # bytes per attachment; boosted servers allow more
 WARN_SHARE = 0.8  # of the cap: say so in the message before it starts failing
-# A restore that keeps less than this share of the players or bytes of what it replaces "shrinks sharply":
-# a damaged file, not a game's normal churn.
+# A restore that keeps less than this share of the players or bytes of what it replaces, or an export less
+# than this share of the previous one's bytes, "shrinks sharply": a damaged file, not a game's normal churn.
 SHARP_DROP = 0.5
 ALLOW_REMOVALS = "--allow-removals"
 REPLACE_UNREADABLE = "--replace-unreadable"
@@ -261,23 +261,6 @@ def export_file_name(scope: str, exported_at: datetime, compressed: bool, part: 
     return f"playerdata-scheduled-{scope}-{stamp}{suffix}.json{'.gz' if compressed else ''}"
 
 
-_EXPORT_FILE = re.compile(
-    r"playerdata-scheduled-(?P<scope>\d+|ALL)-(?P<stamp>[\dT-]+Z)(?:-part-\d+-of-\d+)?\.json(?:\.gz)?"
-)
-
-
-def exports_beyond_newest(names: Iterable[str], keep: int) -> list[str]:
-    """The export file names (every part) of all but the newest `keep` exports of each guild (or of ALL);
-    names export_file_name did not make are never among them."""
-    exports: dict[str, dict[str, list[str]]] = {}  # scope -> timestamp -> file names
-    for name in names:
-        if match := _EXPORT_FILE.fullmatch(name):
-            exports.setdefault(match["scope"], {}).setdefault(match["stamp"], []).append(name)
-    return [
-        name for stamps in exports.values() for stamp in sorted(stamps, reverse=True)[keep:] for name in stamps[stamp]
-    ]
-
-
 def encode(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=2).encode()
 
@@ -395,6 +378,128 @@ def _gzipped_size(pieces: Iterable[bytes | memoryview]) -> int:
 
 def _mib(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MiB" if size >= 100 * 1024 else f"{size / 1024:.1f} KiB"
+
+
+# --- a copy folder: which exports it keeps, and whether a new one looks degraded ----------------------
+
+COPY_INDEX = ".playerdata-copies.json"  # in a copy folder: the guilds and size of each export kept there
+_EXPORT_FILE = re.compile(
+    r"playerdata-scheduled-(?P<scope>\d+|ALL)-(?P<stamp>[\dT-]+Z)(?:-part-\d+-of-\d+)?\.json(?:\.gz)?"
+)
+
+
+@dataclass(frozen=True)
+class KeptExport:
+    """An export in a copy folder: its file(s), and how many guilds and bytes of JSON it holds."""
+
+    scope: str  # a guild id, or ALL
+    stamp: str  # its time as in the file name; sorts as the time does
+    names: tuple[str, ...]
+    guilds: int
+    size: int  # bytes of JSON before any gzip; 0 for an export that cannot be read
+
+    @property
+    def key(self) -> str:
+        return f"{self.scope}-{self.stamp}"
+
+
+def exports_in_folder(names: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The exports among these file names, by KeptExport.key, with the names of all their parts; names
+    export_file_name did not make are left out."""
+    exports: dict[str, list[str]] = {}
+    for name in names:
+        if match := _EXPORT_FILE.fullmatch(name):
+            exports.setdefault(f"{match['scope']}-{match['stamp']}", []).append(name)
+    return {key: tuple(sorted(names)) for key, names in exports.items()}
+
+
+def kept_export(key: str, names: tuple[str, ...], guilds: int, size: int) -> KeptExport:
+    scope, stamp = key.split("-", 1)
+    return KeptExport(scope, stamp, names, guilds, size)
+
+
+def planned_export(plan: ExportPlan) -> KeptExport:
+    """The export a plan writes, as a copy folder will hold it."""
+    [(key, names)] = exports_in_folder(file.name for file in plan.files).items()
+    return kept_export(key, names, sum(file.guilds for file in plan.files), plan.uncompressed_size)
+
+
+def measure_export(scope: str, files: Iterable[tuple[str, bytes]]) -> tuple[int, int]:
+    """(guilds, bytes of JSON) of an export's file(s) as written, for one the folder's index does not list;
+    (0, 0) for a damaged one, so it never counts as good."""
+    guilds = size = 0
+    try:
+        for name, raw in files:
+            content = _unpacked(name, raw)
+            guilds += 1 if is_guild_id(scope) else len(outline_player_data(content, name).guilds)
+            size += len(content)
+    except PlayerDataError:
+        return 0, 0
+    return guilds, size
+
+
+def read_copy_index(raw: bytes | None) -> dict[str, tuple[int, int]]:
+    """KeptExport.key -> (guilds, size) as the index lists them; an index that cannot be read lists nothing
+    (the exports are measured again)."""
+    try:
+        entries = json.loads(raw) if raw else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    if not isinstance(entries, dict):
+        return {}
+    return {
+        key: (entry["guilds"], entry["bytes"])
+        for key, entry in entries.items()
+        if isinstance(entry, dict)
+        and all(type(entry.get(field)) is int and entry[field] >= 0 for field in ("guilds", "bytes"))
+    }
+
+
+def copy_index(exports: Iterable[KeptExport]) -> bytes:
+    return encode({export.key: {"guilds": export.guilds, "bytes": export.size} for export in exports})
+
+
+def exports_to_delete(exports: Iterable[KeptExport], keep: int, keep_last_good: bool = True) -> list[KeptExport]:
+    """All but the newest `keep` exports of each guild (or of ALL), except, with keep_last_good, each one's
+    last known good export (last_known_good), which a run of degraded exports must not push out."""
+    by_scope: dict[str, list[KeptExport]] = {}
+    for export in exports:
+        by_scope.setdefault(export.scope, []).append(export)
+    doomed = []
+    for scope_exports in by_scope.values():
+        newest_first = sorted(scope_exports, key=lambda export: export.stamp, reverse=True)
+        spared = last_known_good(newest_first) if keep_last_good else None
+        doomed += [export for export in newest_first[keep:] if export != spared]
+    return doomed
+
+
+def last_known_good(exports: Iterable[KeptExport]) -> KeptExport:
+    """The newest of the exports with the most guilds that keeps at least SHARP_DROP of the largest of
+    those's bytes: neither a lost guild nor most of the data gone makes an export good."""
+    exports = list(exports)
+    most = max(export.guilds for export in exports)
+    complete = [export for export in exports if export.guilds == most]
+    largest = max(export.size for export in complete)
+    return max((export for export in complete if export.size >= largest * SHARP_DROP), key=lambda e: e.stamp)
+
+
+def degraded_warning(previous: KeptExport | None, export: KeptExport) -> str:
+    """A warning line when an export holds fewer guilds than the previous export of the same guild (or of
+    ALL), or less than SHARP_DROP of its bytes: a damaged playerData.json, to be looked at before its
+    backups replace the good ones. "" otherwise, or with nothing (readable) to compare with."""
+    if previous is None or previous.size == 0:
+        return ""
+    drops = []
+    if export.guilds < previous.guilds:
+        drops.append(f"{export.guilds} guild(s) where the previous export had {previous.guilds}")
+    if export.size < previous.size * SHARP_DROP:
+        drops.append(
+            f"{_mib(export.size)} of JSON where the previous export had {_mib(previous.size)} "
+            f"({1 - export.size / previous.size:.0%} less)"
+        )
+    if not drops:
+        return ""
+    return f"⚠️ Degraded export? {'; '.join(drops)}. Check playerData before relying on this backup."
 
 
 # --- restore ---------------------------------------------------------------------------------------

@@ -62,6 +62,8 @@ def export_now(
         fail(f"export failed: {outcome}")
     details = outcome.summary() if outcome is not None else "see the flow run's logs for the files"
     typer.secho(f"exported {target.describe()}: {details}", fg="green")
+    if outcome is not None and outcome.warning:
+        typer.secho(outcome.warning, fg="yellow")
 
 
 @export_app.command("schedule")

@@ -20,16 +20,25 @@ from prefect.runtime import deployment as current_deployment
 from prefect.states import State
 
 from core.playerdata import (
+    COPY_INDEX,
     ExportPlan,
+    KeptExport,
     PlayerDataError,
     PlayerDataFile,
     RestorePlan,
     check_guild,
+    copy_index,
+    degraded_warning,
     encode,
-    exports_beyond_newest,
+    exports_in_folder,
+    exports_to_delete,
+    kept_export,
+    measure_export,
     outline_player_data,
     plan_export,
     plan_restore,
+    planned_export,
+    read_copy_index,
     read_export,
     restore_target_data,
     serialize_like,
@@ -56,6 +65,7 @@ class ExportOutcome:
     files: list[str]
     message_ids: list[int]
     copies: list[str]
+    warning: str = ""  # the export looks degraded against the previous one
 
     def summary(self) -> str:
         posted = f"posted {len(self.files)} file(s)" if self.message_ids else "not posted"
@@ -119,9 +129,11 @@ def message_text(
     plan: ExportPlan,
     exported_at: datetime,
     next_at: datetime | None,
+    degraded: str = "",
 ) -> str:
     guilds = [target.guild_id] if target.guild_id else list(player_data.guilds)
-    return export_message(target, plan, exported_at, [player_data.guilds.get(g, "Unknown") for g in guilds], next_at)
+    names = [player_data.guilds.get(guild, "Unknown") for guild in guilds]
+    return export_message(target, plan, exported_at, names, next_at, degraded)
 
 
 @task(
@@ -144,17 +156,63 @@ def post_export(settings: Settings, target: ExportTarget, message: str, plan: Ex
     return delivered
 
 
+@task(name="compare with the previous copy", cache_policy=NO_CACHE, persist_result=False)
+def compare_with_previous_copy(plan: ExportPlan, folder: Path) -> str:
+    """A warning (logged, and for the message) when this export holds fewer guilds, or much less data, than
+    the previous export of the same guild (or of ALL) in the copy folder: a damaged playerData.json."""
+    export = planned_export(plan)
+    previous = max(
+        (kept for kept in _kept_exports(folder) if kept.scope == export.scope and kept.stamp < export.stamp),
+        key=lambda kept: kept.stamp,
+        default=None,
+    )
+    warning = degraded_warning(previous, export)
+    if warning:
+        get_run_logger().warning("%s (previous: %s)", warning, ", ".join(previous.names if previous else ()))
+    return warning
+
+
 @task(name="keep local copy", cache_policy=NO_CACHE, persist_result=False)
-def keep_local_copy(plan: ExportPlan, folder: Path, keep: int) -> list[Path]:
+def keep_local_copy(plan: ExportPlan, folder: Path, keep: int, keep_last_good: bool = True) -> list[Path]:
     """Write the export's file(s) into the folder atomically, then delete all but the newest `keep`
-    exports of the same guild (or of ALL); other files in the folder are left alone."""
+    exports of the same guild (or of ALL), sparing (keep_last_good) its last known good one; other files
+    in the folder are left alone. The folder's index records each export's guilds and size, so they are
+    measured once."""
     written = []
     for file in plan.files:
         write_atomically(folder / file.name, file.content)
         written.append(folder / file.name)
-    for name in exports_beyond_newest((path.name for path in folder.iterdir()), keep):
-        (folder / name).unlink(missing_ok=True)
+    export = planned_export(plan)
+    exports = _kept_exports(folder, {export.key: export})
+    doomed = exports_to_delete(exports, keep, keep_last_good)
+    for old in doomed:
+        for name in old.names:
+            (folder / name).unlink(missing_ok=True)
+    write_atomically(folder / COPY_INDEX, copy_index(kept for kept in exports if kept not in doomed))
     return written
+
+
+def _kept_exports(folder: Path, known: dict[str, KeptExport] | None = None) -> list[KeptExport]:
+    """The exports in a copy folder (none if it does not exist yet), measured from its index, else read."""
+    if not folder.is_dir():
+        return []
+    index = read_copy_index(_bytes_or_none(folder / COPY_INDEX))
+    exports = []
+    for key, names in exports_in_folder(path.name for path in folder.iterdir()).items():
+        if known and key in known:
+            exports.append(known[key])
+            continue
+        scope = key.split("-", 1)[0]
+        files = [(name, _bytes_or_none(folder / name) or b"") for name in names]
+        exports.append(kept_export(key, names, *(index.get(key) or measure_export(scope, files))))
+    return exports
+
+
+def _bytes_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:  # gone, or unreadable: an index measured again, an export counted as damaged
+        return None
 
 
 # --- restore -------------------------------------------------------------------------------------

@@ -80,6 +80,15 @@ def test_now_with_only_a_copy_folder_needs_no_discord(source: Path, tmp_path: Pa
     assert f"exported all guilds: not posted, copied to 1 file(s): {copy.name}" in result.output
 
 
+def test_now_warns_when_the_export_has_fewer_guilds_than_the_previous_copy(source: Path, tmp_path: Path) -> None:
+    folder = str(tmp_path / "copies")
+    assert invoke("now", "--type", "all", "--copy-to", folder).exit_code == 0
+    source.write_text(json.dumps({GUILD: json.loads(SAMPLE)[GUILD]}))
+    result = invoke("now", "--type", "all", "--copy-to", folder)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].startswith("⚠️ Degraded export? 1 guild(s) where the previous export had 5")
+
+
 def test_now_posts_to_the_channel(with_discord: DiscordEmulator) -> None:
     result = invoke("now", "--type", "server", "--guild", GUILD, "--channel", CHANNEL)
     assert result.exit_code == 0, result.output

@@ -24,7 +24,6 @@ from core.playerdata import (
     compress,
     encode,
     export_file_name,
-    exports_beyond_newest,
     guild_ids,
     guild_name,
     outline_player_data,
@@ -381,21 +380,6 @@ def test_a_utf8_bom_is_allowed_as_json_loads_allows_it() -> None:
     outlined = outline_player_data(raw, "bom.json")
     assert outlined.guilds == {"579805515301131997": "A"}
     assert outlined.value("579805515301131997") == parse_player_data(raw, "bom.json")["579805515301131997"]
-
-
-def test_exports_beyond_the_newest_are_every_part_of_older_exports_per_scope() -> None:
-    times = [datetime(2026, 11, day, 12, tzinfo=timezone.utc) for day in (20, 21, 22)]
-    old_parts = [export_file_name("ALL", times[0], True, (part, 2)) for part in (1, 2)]
-    names = [
-        *old_parts,
-        export_file_name("ALL", times[1], True),
-        export_file_name("ALL", times[2], False),
-        export_file_name("579805515301131997", times[0], False),  # another scope: its own newest
-        "playerData.json",
-        "notes.txt",
-    ]
-    assert sorted(exports_beyond_newest(names, keep=2)) == sorted(old_parts)
-    assert exports_beyond_newest(names, keep=3) == []
 
 
 # --- restores that cannot destroy data ---------------------------------------------------------------
