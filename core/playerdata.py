@@ -23,6 +23,11 @@ EXPORT_VERSION = "1.0"
 DATA_TYPE = "playerData"
 DISCORD_UPLOAD_CAP = 10 * 1024 * 1024  # bytes per attachment; boosted servers allow more
 WARN_SHARE = 0.8  # of the cap: say so in the message before it starts failing
+# A restore that keeps less than this share of the players or bytes of what it replaces, or an export less
+# than this share of the previous one's bytes, "shrinks sharply": a damaged file, not a game's normal churn.
+SHARP_DROP = 0.5
+ALLOW_REMOVALS = "--allow-removals"
+REPLACE_UNREADABLE = "--replace-unreadable"
 
 ExportType = Literal["server", "all"]
 
@@ -36,6 +41,18 @@ _UTF8_CHUNK = 1024 * 1024
 
 class PlayerDataError(UserFacingError, ValueError):
     """Bad playerData or export input; the message names the input and the fix."""
+
+
+class UnreadablePlayerData(PlayerDataError):
+    """A file that is no playerData object (corrupt, cut short, empty, another JSON value); `problem` says
+    what is wrong without the fix, for a restore that may replace the file whole."""
+
+    def __init__(self, source: str, problem: str, fix: str) -> None:
+        super().__init__(f"{source} {problem}; {fix}")
+        self.source, self.problem, self.fix = source, problem, fix
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:  # Prefect pickles a failed run's exception
+        return type(self), (self.source, self.problem, self.fix)
 
 
 def is_guild_id(key: str) -> bool:
@@ -62,14 +79,15 @@ def parse_player_data(raw: bytes, source: str) -> dict[str, Any]:
     return data
 
 
-def _not_json(source: str, error: ValueError) -> PlayerDataError:
-    return PlayerDataError(f"{source} is not valid JSON ({error}); fix or restore the file")
+def _not_json(source: str, error: ValueError) -> UnreadablePlayerData:
+    return UnreadablePlayerData(source, f"is not valid JSON ({error})", "fix or restore the file")
 
 
-def _not_an_object(source: str, root: Any) -> PlayerDataError:
-    return PlayerDataError(
-        f"{source} must hold a JSON object keyed by guild id, not a {type(root).__name__}; "
-        "is it the bot's playerData.json?"
+def _not_an_object(source: str, root: Any) -> UnreadablePlayerData:
+    return UnreadablePlayerData(
+        source,
+        f"must hold a JSON object keyed by guild id, not a {type(root).__name__}",
+        "is it the bot's playerData.json?",
     )
 
 
@@ -245,26 +263,6 @@ def export_file_name(scope: str, exported_at: datetime, compressed: bool, part: 
     return f"playerdata-scheduled-{scope}-{stamp}{suffix}.json{'.gz' if compressed else ''}"
 
 
-_EXPORT_FILE = re.compile(
-    r"playerdata-scheduled-(?P<scope>\d+|ALL)-(?P<stamp>[\dT-]+Z)(?:-part-\d+-of-\d+)?\.json(?:\.gz)?"
-)
-
-
-def exports_beyond_newest(names: Iterable[str], keep: int) -> list[str]:
-    """The export file names (every part) of all but the newest `keep` exports of each guild (or of ALL);
-    names export_file_name did not make are never among them."""
-    exports: dict[str, dict[str, list[str]]] = {}  # scope -> timestamp -> file names
-    for name in names:
-        if match := _EXPORT_FILE.fullmatch(name):
-            exports.setdefault(match["scope"], {}).setdefault(match["stamp"], []).append(name)
-    return [
-        name
-        for stamps in exports.values()
-        for stamp in sorted(stamps, reverse=True)[keep:]
-        for name in stamps[stamp]
-    ]
-
-
 def encode(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=2).encode()
 
@@ -384,6 +382,128 @@ def _mib(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MiB" if size >= 100 * 1024 else f"{size / 1024:.1f} KiB"
 
 
+# --- a copy folder: which exports it keeps, and whether a new one looks degraded ----------------------
+
+COPY_INDEX = ".playerdata-copies.json"  # in a copy folder: the guilds and size of each export kept there
+_EXPORT_FILE = re.compile(
+    r"playerdata-scheduled-(?P<scope>\d+|ALL)-(?P<stamp>[\dT-]+Z)(?:-part-\d+-of-\d+)?\.json(?:\.gz)?"
+)
+
+
+@dataclass(frozen=True)
+class KeptExport:
+    """An export in a copy folder: its file(s), and how many guilds and bytes of JSON it holds."""
+
+    scope: str  # a guild id, or ALL
+    stamp: str  # its time as in the file name; sorts as the time does
+    names: tuple[str, ...]
+    guilds: int
+    size: int  # bytes of JSON before any gzip; 0 for an export that cannot be read
+
+    @property
+    def key(self) -> str:
+        return f"{self.scope}-{self.stamp}"
+
+
+def exports_in_folder(names: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The exports among these file names, by KeptExport.key, with the names of all their parts; names
+    export_file_name did not make are left out."""
+    exports: dict[str, list[str]] = {}
+    for name in names:
+        if match := _EXPORT_FILE.fullmatch(name):
+            exports.setdefault(f"{match['scope']}-{match['stamp']}", []).append(name)
+    return {key: tuple(sorted(names)) for key, names in exports.items()}
+
+
+def kept_export(key: str, names: tuple[str, ...], guilds: int, size: int) -> KeptExport:
+    scope, stamp = key.split("-", 1)
+    return KeptExport(scope, stamp, names, guilds, size)
+
+
+def planned_export(plan: ExportPlan) -> KeptExport:
+    """The export a plan writes, as a copy folder will hold it."""
+    [(key, names)] = exports_in_folder(file.name for file in plan.files).items()
+    return kept_export(key, names, sum(file.guilds for file in plan.files), plan.uncompressed_size)
+
+
+def measure_export(scope: str, files: Iterable[tuple[str, bytes]]) -> tuple[int, int]:
+    """(guilds, bytes of JSON) of an export's file(s) as written, for one the folder's index does not list;
+    (0, 0) for a damaged one, so it never counts as good."""
+    guilds = size = 0
+    try:
+        for name, raw in files:
+            content = _unpacked(name, raw)
+            guilds += 1 if is_guild_id(scope) else len(outline_player_data(content, name).guilds)
+            size += len(content)
+    except PlayerDataError:
+        return 0, 0
+    return guilds, size
+
+
+def read_copy_index(raw: bytes | None) -> dict[str, tuple[int, int]]:
+    """KeptExport.key -> (guilds, size) as the index lists them; an index that cannot be read lists nothing
+    (the exports are measured again)."""
+    try:
+        entries = json.loads(raw) if raw else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    if not isinstance(entries, dict):
+        return {}
+    return {
+        key: (entry["guilds"], entry["bytes"])
+        for key, entry in entries.items()
+        if isinstance(entry, dict)
+        and all(type(entry.get(field)) is int and entry[field] >= 0 for field in ("guilds", "bytes"))
+    }
+
+
+def copy_index(exports: Iterable[KeptExport]) -> bytes:
+    return encode({export.key: {"guilds": export.guilds, "bytes": export.size} for export in exports})
+
+
+def exports_to_delete(exports: Iterable[KeptExport], keep: int, keep_last_good: bool = True) -> list[KeptExport]:
+    """All but the newest `keep` exports of each guild (or of ALL), except, with keep_last_good, each one's
+    last known good export (last_known_good), which a run of degraded exports must not push out."""
+    by_scope: dict[str, list[KeptExport]] = {}
+    for export in exports:
+        by_scope.setdefault(export.scope, []).append(export)
+    doomed = []
+    for scope_exports in by_scope.values():
+        newest_first = sorted(scope_exports, key=lambda export: export.stamp, reverse=True)
+        spared = last_known_good(newest_first) if keep_last_good else None
+        doomed += [export for export in newest_first[keep:] if export != spared]
+    return doomed
+
+
+def last_known_good(exports: Iterable[KeptExport]) -> KeptExport:
+    """The newest of the exports with the most guilds that keeps at least SHARP_DROP of the largest of
+    those's bytes: neither a lost guild nor most of the data gone makes an export good."""
+    exports = list(exports)
+    most = max(export.guilds for export in exports)
+    complete = [export for export in exports if export.guilds == most]
+    largest = max(export.size for export in complete)
+    return max((export for export in complete if export.size >= largest * SHARP_DROP), key=lambda e: e.stamp)
+
+
+def degraded_warning(previous: KeptExport | None, export: KeptExport) -> str:
+    """A warning line when an export holds fewer guilds than the previous export of the same guild (or of
+    ALL), or less than SHARP_DROP of its bytes: a damaged playerData.json, to be looked at before its
+    backups replace the good ones. "" otherwise, or with nothing (readable) to compare with."""
+    if previous is None or previous.size == 0:
+        return ""
+    drops = []
+    if export.guilds < previous.guilds:
+        drops.append(f"{export.guilds} guild(s) where the previous export had {previous.guilds}")
+    if export.size < previous.size * SHARP_DROP:
+        drops.append(
+            f"{_mib(export.size)} of JSON where the previous export had {_mib(previous.size)} "
+            f"({1 - export.size / previous.size:.0%} less)"
+        )
+    if not drops:
+        return ""
+    return f"⚠️ Degraded export? {'; '.join(drops)}. Check playerData before relying on this backup."
+
+
 # --- restore ---------------------------------------------------------------------------------------
 
 
@@ -397,7 +517,8 @@ class Export:
 
 
 def read_export(files: list[tuple[str, bytes]]) -> Export:
-    """One export file (.json or .json.gz), or every part of a split `all` export."""
+    """One export file (.json or .json.gz), or every part of a split `all` export; every guild in it must
+    have a guild's shape (check_guild_shape)."""
     if not files:
         raise PlayerDataError("no export file given")
     if len(files) == 1 and not _PART.search(files[0][0]):
@@ -417,6 +538,7 @@ def _unpacked(name: str, raw: bytes) -> bytes:
 
 def _single_export(name: str, document: dict[str, Any]) -> Export:
     if "dataType" not in document and "exportVersion" not in document:
+        _check_guilds(name, document)
         return Export("all", document)
     if document.get("dataType") != DATA_TYPE:
         raise PlayerDataError(f"{name} is not a playerData export (dataType is {document.get('dataType')!r})")
@@ -427,6 +549,7 @@ def _single_export(name: str, document: dict[str, Any]) -> Export:
     guild_id, data = document.get("guildId"), document.get("data")
     if not isinstance(guild_id, str) or not is_guild_id(guild_id) or not isinstance(data, dict):
         raise PlayerDataError(f"{name} is incomplete: it needs a guildId and a data object")
+    check_guild_shape(data, f"{name}: guild {guild_id}")
     return Export("server", data, guild_id)
 
 
@@ -440,6 +563,7 @@ def _merged_parts(files: list[tuple[str, bytes]]) -> dict[str, Any]:
         number, total = int(match[1]), int(match[2])
         totals.add(total)
         numbered[number] = parse_player_data(_unpacked(name, raw), name)
+        _check_guilds(name, numbered[number])
     if len(totals) != 1:
         raise PlayerDataError("the parts come from different exports (their part counts differ)")
     total = totals.pop()
@@ -450,6 +574,34 @@ def _merged_parts(files: list[tuple[str, bytes]]) -> dict[str, Any]:
     for number in range(1, total + 1):
         merged.update(numbered[number])
     return merged
+
+
+def _check_guilds(name: str, data: dict[str, Any]) -> None:
+    for guild_id in guild_ids(data):
+        check_guild_shape(data[guild_id], f"{name}: guild {guild_id}")
+
+
+def check_guild_shape(guild: Any, where: str) -> None:
+    """What every guild of the bot has (examples/playerData.json), and what a restore of anything else
+    would break: an object; its players, if any, an object of player objects keyed by user id. Other fields
+    are the bot's own: any value is kept as it is. where names the guild in the error ("<file>: guild <id>")."""
+    if not isinstance(guild, dict):
+        raise _damaged(where, f"is {_json_kind(guild)}, not a guild object")
+    players = guild.get("players", {})
+    if not isinstance(players, dict):
+        raise _damaged(where, f"has players as {_json_kind(players)}, not an object of players keyed by user id")
+    for user_id, player in players.items():
+        if not isinstance(player, dict):
+            raise _damaged(where, f"has player {user_id} as {_json_kind(player)}, not an object")
+
+
+def _damaged(where: str, problem: str) -> PlayerDataError:
+    return PlayerDataError(f"{where} {problem}: the export is damaged, so nothing was restored; use another backup")
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
 
 
 @dataclass
@@ -466,50 +618,176 @@ class GuildChanges:
 
 @dataclass(frozen=True)
 class RestorePlan:
+    """What a restore writes and what it changes, removes above all; whether it needs a flag to go ahead."""
+
     restored: dict[str, Any]  # the whole playerData after the restore
     guilds: dict[str, GuildChanges]  # per guild touched
     top_level_keys_changed: list[str]
+    scope: str  # what the restore replaces: "the whole file" or "guild <id>"
+    guilds_added: dict[str, str]  # id -> server name
+    guilds_removed: dict[str, str]  # id -> server name
+    keys_removed: list[str]  # top-level keys that are no guild's
+    players: tuple[int, int]  # in what it replaces, before and after
+    size: tuple[int, int]  # bytes of JSON (compact) of what it replaces, before and after
+    unreadable: str  # why the current file cannot be read ("" if it can); the restore replaces it whole
+
+    @property
+    def players_removed(self) -> int:
+        return sum(len(changes.players_removed) for changes in self.guilds.values())
+
+    @property
+    def shrinks_sharply(self) -> bool:
+        return any(after < before * SHARP_DROP for before, after in (self.players, self.size))
+
+    @property
+    def flags_needed(self) -> list[str]:
+        """The flags a real run needs: REPLACE_UNREADABLE over a file that cannot be read, ALLOW_REMOVALS
+        to remove guilds or non-guild keys, or to shrink sharply (SHARP_DROP)."""
+        flags = [REPLACE_UNREADABLE] if self.unreadable else []
+        if self.guilds_removed or self.keys_removed or self.shrinks_sharply:
+            flags.append(ALLOW_REMOVALS)
+        return flags
+
+    def refusal(self, target: str, flags_given: Iterable[str]) -> str:
+        """Why a real run into target without some of the flags it needs must not write anything ("" if it
+        may)."""
+        missing = [flag for flag in self.flags_needed if flag not in set(flags_given)]
+        reasons = []
+        if REPLACE_UNREADABLE in missing:
+            reasons.append(
+                f"{self.unreadable}: to restore over it, pass {REPLACE_UNREADABLE} (the broken file is kept as a "
+                ".bak), or fix it first"
+            )
+        if ALLOW_REMOVALS in missing:
+            losses = "; it ".join(self._losses())
+            reasons.append(
+                f"refusing to restore into {target}: it {losses}. Is the export damaged or partial? "
+                f"If this is what you want, pass {ALLOW_REMOVALS}"
+            )
+        return "\n".join(reasons)
+
+    def _losses(self) -> list[str]:
+        losses = []
+        removed = [
+            _counted(len(self.guilds_removed), "guild") if self.guilds_removed else "",
+            f"the non-guild key(s) {', '.join(self.keys_removed)}" if self.keys_removed else "",
+        ]
+        if any(removed):
+            losses.append("removes " + " and ".join(part for part in removed if part))
+        if self.players[1] < self.players[0] * SHARP_DROP:
+            losses.append(f"keeps {self.players[1]} of {self.players[0]} players in {self.scope}")
+        if self.size[1] < self.size[0] * SHARP_DROP:
+            losses.append(f"keeps {_mib(self.size[1])} of {_mib(self.size[0])} of JSON in {self.scope}")
+        return losses
+
+    def _summary(self) -> list[str]:
+        """What the restore removes, then what it leaves, in plain words: before the per-guild lines."""
+        lines = [f"{self.unreadable}: the restore replaces it whole (it is kept as a .bak)"] if self.unreadable else []
+        removes = [
+            _counted(len(self.guilds_removed), "guild") if self.guilds_removed else "",
+            _counted(len(self.keys_removed), "non-guild key") if self.keys_removed else "",
+            _counted(self.players_removed, "player") if self.players_removed else "",
+        ]
+        lines.append("removes " + (", ".join(part for part in removes if part) or "nothing"))
+        if self.guilds_removed:
+            lines.append(f"  guilds removed: {_listed(self.guilds_removed)}")
+        if self.keys_removed:
+            lines.append(f"  non-guild keys removed: {', '.join(self.keys_removed)}")
+        if self.guilds_added:
+            lines.append(f"adds {_counted(len(self.guilds_added), 'guild')}: {_listed(self.guilds_added)}")
+        lines.append(
+            f"{self.scope}: {self.players[0]} -> {self.players[1]} players, "
+            f"{_mib(self.size[0])} -> {_mib(self.size[1])} of JSON"
+        )
+        return lines
 
     def describe(self) -> str:
-        lines = []
+        lines = self._summary()
         for guild, changes in self.guilds.items():
-            if not changes.any:
+            if guild in self.guilds_removed:
+                lines.append(f"guild {guild}: removed, with {_counted(len(changes.players_removed), 'player')}")
+            elif not changes.any:
                 lines.append(f"guild {guild}: no changes")
-                continue
-            lines.append(
-                f"guild {guild}: players +{len(changes.players_added)} -{len(changes.players_removed)} "
-                f"~{len(changes.players_changed)}"
-                + (f"; keys changed: {', '.join(changes.keys_changed)}" if changes.keys_changed else "")
-            )
-        if self.top_level_keys_changed:
-            lines.append(f"top-level keys changed: {', '.join(self.top_level_keys_changed)}")
-        return "\n".join(lines) or "no changes"
+            else:
+                lines.append(
+                    f"guild {guild}: players +{len(changes.players_added)} -{len(changes.players_removed)} "
+                    f"~{len(changes.players_changed)}"
+                    + (f"; keys changed: {', '.join(changes.keys_changed)}" if changes.keys_changed else "")
+                )
+        others = [key for key in self.top_level_keys_changed if not is_guild_id(key) and key not in self.keys_removed]
+        if others:
+            lines.append(f"non-guild keys changed: {', '.join(others)}")
+        return "\n".join(lines)
 
 
-def plan_restore(current: dict[str, Any], export: Export, guild_id: str | None = None) -> RestorePlan:
-    """What restoring the export into the current playerData changes, and the result."""
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _listed(guilds: dict[str, str], shown: int = 10) -> str:
+    listed = ", ".join(f"{guild} ({name})" for guild, name in list(guilds.items())[:shown])
+    return listed + (f" and {len(guilds) - shown} more" if len(guilds) > shown else "")
+
+
+def restore_target_data(raw: bytes | None, source: str) -> tuple[dict[str, Any], str]:
+    """The playerData a restore goes into ({} when the file does not exist yet) and, when the file cannot
+    be read as playerData (corrupt, empty, not an object), why: the moment a restore is needed most, so
+    plan_restore plans to replace it whole, and a real run needs REPLACE_UNREADABLE."""
+    if raw is None:
+        return {}, ""
+    try:
+        return parse_player_data(raw, source), ""
+    except UnreadablePlayerData as error:
+        return {}, f"{error.source} {error.problem}"
+
+
+def plan_restore(
+    current: dict[str, Any], export: Export, guild_id: str | None = None, unreadable: str = ""
+) -> RestorePlan:
+    """What restoring the export into the current playerData changes and removes, and the result.
+    unreadable: why the current file could not be read (current is then {})."""
     if export.export_type == "server":
         if guild_id and guild_id != export.guild_id:
             raise PlayerDataError(
                 f"the export is of guild {export.guild_id}, not {guild_id}: check --guild or the file"
             )
-        restored = {**current, export.guild_id: export.data}
-        touched = [export.guild_id]
+        guild_id = export.guild_id
+        restored = {**current, guild_id: export.data}
+    elif guild_id:
+        if guild_id not in export.data:
+            raise PlayerDataError(f"guild {guild_id} is not in this export; check --guild or the file")
+        restored = {**current, guild_id: export.data[guild_id]}
     else:
-        if guild_id:
-            if guild_id not in export.data:
-                raise PlayerDataError(f"guild {guild_id} is not in this export; check --guild or the file")
-            restored = {**current, guild_id: export.data[guild_id]}
-            touched = [guild_id]
-        else:
-            restored = export.data
-            touched = sorted(set(guild_ids(current)) | set(guild_ids(export.data)))
+        restored = export.data
+    if guild_id:
+        touched, scope = [guild_id], f"guild {guild_id}"
+        before = {key: value for key, value in current.items() if key == guild_id}
+        after = {guild_id: restored[guild_id]}
+    else:
+        touched, scope = sorted(set(guild_ids(current)) | set(guild_ids(restored))), "the whole file"
+        before, after = current, restored
     top_level = sorted(key for key in set(current) | set(restored) if current.get(key) != restored.get(key))
     return RestorePlan(
         restored=restored,
         guilds={guild: _guild_changes(current.get(guild), restored.get(guild)) for guild in touched},
         top_level_keys_changed=top_level,
+        scope=scope,
+        guilds_added={g: guild_name(restored[g]) for g in guild_ids(restored) if g not in current},
+        guilds_removed={g: guild_name(current[g]) for g in guild_ids(current) if g not in restored},
+        keys_removed=[key for key in current if key not in restored and not is_guild_id(key)],
+        players=(_player_count(before), _player_count(after)),
+        size=(_json_size(before), _json_size(after)),
+        unreadable=unreadable,
     )
+
+
+def _player_count(data: dict[str, Any]) -> int:
+    return sum(len(_players(guild)) for key, guild in data.items() if is_guild_id(key) and isinstance(guild, dict))
+
+
+def _json_size(data: dict[str, Any]) -> int:
+    """Bytes of compact JSON (0 for nothing): the same measure whatever layout the file has."""
+    return len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()) if data else 0
 
 
 def _guild_changes(before: Any, after: Any) -> GuildChanges:

@@ -123,8 +123,10 @@ def export_message(
     exported_at: datetime,
     guild_names: list[str],
     next_export: datetime | None,
+    degraded: str = "",
 ) -> str:
-    """The text posted with the file(s): when, what, how big, how close to the cap, and when the next one is."""
+    """The text posted with the file(s): when, what, how big, how close to the cap, whether it looks degraded
+    against the previous export (degraded_warning), and when the next one is."""
     unix = int(exported_at.timestamp())
     if target.export_type == "server":
         what = f"server **{guild_names[0] if guild_names else 'Unknown'}** (`{target.guild_id}`)"
@@ -138,8 +140,7 @@ def export_message(
         f"Type: {target.export_type} · Guilds included: {guilds}",
         f"Size: {_size_line(plan)}",
     ]
-    if plan.warning:
-        lines.append(plan.warning)
+    lines += [warning for warning in (plan.warning, degraded) if warning]
     if len(plan.files) > 1:
         lines.append(f"Restore with every part: `guildflow export restore {' '.join(f.name for f in plan.files)}`")
     lines.append(f"Next export: <t:{int(next_export.timestamp())}:R>" if next_export else "Next export: none scheduled")

@@ -14,6 +14,7 @@ from guildflow.settings import load_settings
 from tasks.playerdata import (
     ExportOutcome,
     check_destination,
+    compare_with_previous_copy,
     keep_local_copy,
     message_text,
     next_export,
@@ -41,7 +42,10 @@ def playerdata_export(
     copy_to: str | None = None,
 ) -> ExportOutcome:
     """Export playerData as a file posted in a Discord channel (through a webhook) and/or written to a
-    local folder that keeps the last GUILDFLOW_PLAYERDATA_KEEP exports.
+    local folder that keeps the last GUILDFLOW_PLAYERDATA_KEEP exports and the last known good one.
+
+    An export with fewer guilds, or less than half the data, of the previous one in the copy folder is
+    flagged: a warning in the run's log and a line in its message.
 
     Nothing is posted unless every check passes first. A scheduled run whose channel is gone or lacks a
     permission pauses its schedule at once; five failed runs in a row pause it too.
@@ -62,11 +66,14 @@ def playerdata_export(
     check_destination(settings, target, player_data)
     exported_at = datetime.now(timezone.utc)
     plan = plan_export_files(target, player_data, exported_at, settings.playerdata_upload_cap)
-    copies = keep_local_copy(plan, Path(copy_to), settings.playerdata_keep) if copy_to else []
+    degraded, copies = "", []
+    if copy_to:
+        degraded = compare_with_previous_copy(plan, Path(copy_to))
+        copies = keep_local_copy(plan, Path(copy_to), settings.playerdata_keep, settings.playerdata_keep_last_good)
     message_ids: list[int] = []
     if target.channel_id:
-        message = message_text(target, player_data, plan, exported_at, next_export(target))
+        message = message_text(target, player_data, plan, exported_at, next_export(target), degraded)
         message_ids = post_export(settings, target, message, plan).message_ids
-    outcome = ExportOutcome([file.name for file in plan.files], message_ids, [str(path) for path in copies])
-    print(f"playerData export {target.describe()}: {outcome.summary()}")
+    outcome = ExportOutcome([file.name for file in plan.files], message_ids, [str(path) for path in copies], degraded)
+    print(f"playerData export {target.describe()}: {outcome.summary()}" + (f"\n{degraded}" if degraded else ""))
     return outcome

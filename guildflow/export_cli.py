@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from core.playerdata import PlayerDataError
+from core.playerdata import ALLOW_REMOVALS, REPLACE_UNREADABLE, PlayerDataError
 from core.playerdata_export import ExportTarget, check_channel_allowed, schedule_interval
 from guildflow.cli_common import connect_prefect, fail, flow_outcome, require_prefect_server, settings_or_exit
 
@@ -63,6 +63,8 @@ def export_now(
         fail(f"export failed: {outcome}")
     details = outcome.summary() if outcome is not None else "see the flow run's logs for the files"
     typer.secho(f"exported {target.describe()}: {details}", fg="green")
+    if outcome is not None and outcome.warning:
+        typer.secho(outcome.warning, fg="yellow")
 
 
 @export_app.command("schedule")
@@ -167,25 +169,51 @@ def export_restore(
     target: Annotated[Optional[Path], typer.Option("--target", help="default: GUILDFLOW_PLAYERDATA")] = None,
     guild: Annotated[Optional[str], typer.Option("--guild", help="restore only this guild")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would change; write nothing")] = False,
+    allow_removals: Annotated[
+        bool,
+        typer.Option(
+            ALLOW_REMOVALS,
+            help="let the restore remove guilds or non-guild keys, or keep less than half the players or bytes",
+        ),
+    ] = False,
+    replace_unreadable: Annotated[
+        bool,
+        typer.Option(REPLACE_UNREADABLE, help="restore over a target that is not valid playerData (kept as a .bak)"),
+    ] = False,
 ) -> None:
-    """Restore playerData from an export: validate it, show what changes, then (unless --dry-run) keep a
-    timestamped backup of the current file and replace it atomically. Stop the bot first."""
+    """Restore playerData from an export: validate it, show what it removes and changes, then (unless
+    --dry-run) keep a timestamped backup of the current file and replace it atomically. Stop the bot first.
+    A restore that removes guilds or non-guild keys, or shrinks the data by more than half, needs
+    --allow-removals; one over a corrupt or empty file needs --replace-unreadable."""
     destination = target or settings_or_exit().playerdata
-    from tasks.playerdata import restore_player_data
+    from tasks.playerdata import plan_player_data_restore, restore_player_data
 
     try:
-        restored = restore_player_data(list(files), destination, guild, dry_run)
+        pending = plan_player_data_restore(list(files), destination, guild)
     except PlayerDataError as error:
         fail(str(error), 2)
-    if not restored.target_existed:
-        typer.echo(f"{destination} does not exist: it {'would be' if dry_run else 'was'} created")
-    typer.echo(restored.plan.describe())
+    if not pending.target_existed:
+        typer.echo(f"{destination} does not exist: the restore creates it")
+    typer.echo(pending.plan.describe())
     if dry_run:
-        typer.secho(f"dry run: {destination} was not changed", fg="yellow")
+        needed = pending.plan.flags_needed
+        typer.secho(
+            f"dry run: {destination} was not changed"
+            + (f"; a real run needs {' and '.join(needed)}" if needed else ""),
+            fg="yellow",
+        )
         return
-    if restored.backup:
-        typer.echo(f"backup of the previous file: {restored.backup}")
-    typer.secho(f"restored {destination}", fg="green")
+    flags = [
+        flag for flag, given in ((ALLOW_REMOVALS, allow_removals), (REPLACE_UNREADABLE, replace_unreadable)) if given
+    ]
+    try:
+        backup = restore_player_data(pending, flags)
+    except PlayerDataError as error:
+        fail(str(error), 2)
+    if backup:
+        typer.echo(f"backup of the previous file: {backup}")
+    through = f" (through the link, into {pending.real_target})" if destination.is_symlink() else ""
+    typer.secho(f"restored {destination}{through}", fg="green")
 
 
 def _minutes(interval: timedelta) -> str:

@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     )
     playerdata_webhook_url_block: str | None = None
     playerdata_keep: int = Field(10, ge=1, le=10_000, description="Exports a local copy folder keeps, per guild.")
+    playerdata_keep_last_good: bool = Field(
+        True, description="A copy folder also keeps the newest export with the most guilds (the last known good)."
+    )
 
     @property
     def playerdata_upload_cap(self) -> int:

@@ -6,7 +6,7 @@ the channel may receive this export (allow-list, same guild), and the files fit 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,18 +20,27 @@ from prefect.runtime import deployment as current_deployment
 from prefect.states import State
 
 from core.playerdata import (
+    COPY_INDEX,
     ExportPlan,
+    KeptExport,
     PlayerDataError,
     PlayerDataFile,
     RestorePlan,
     check_guild,
+    copy_index,
+    degraded_warning,
     encode,
-    exports_beyond_newest,
+    exports_in_folder,
+    exports_to_delete,
+    kept_export,
+    measure_export,
     outline_player_data,
-    parse_player_data,
     plan_export,
     plan_restore,
+    planned_export,
+    read_copy_index,
     read_export,
+    restore_target_data,
     serialize_like,
     server_export,
 )
@@ -56,6 +65,7 @@ class ExportOutcome:
     files: list[str]
     message_ids: list[int]
     copies: list[str]
+    warning: str = ""  # the export looks degraded against the previous one
 
     def summary(self) -> str:
         posted = f"posted {len(self.files)} file(s)" if self.message_ids else "not posted"
@@ -119,9 +129,11 @@ def message_text(
     plan: ExportPlan,
     exported_at: datetime,
     next_at: datetime | None,
+    degraded: str = "",
 ) -> str:
     guilds = [target.guild_id] if target.guild_id else list(player_data.guilds)
-    return export_message(target, plan, exported_at, [player_data.guilds.get(g, "Unknown") for g in guilds], next_at)
+    names = [player_data.guilds.get(guild, "Unknown") for guild in guilds]
+    return export_message(target, plan, exported_at, names, next_at, degraded)
 
 
 @task(
@@ -144,49 +156,120 @@ def post_export(settings: Settings, target: ExportTarget, message: str, plan: Ex
     return delivered
 
 
+@task(name="compare with the previous copy", cache_policy=NO_CACHE, persist_result=False)
+def compare_with_previous_copy(plan: ExportPlan, folder: Path) -> str:
+    """A warning (logged, and for the message) when this export holds fewer guilds, or much less data, than
+    the previous export of the same guild (or of ALL) in the copy folder: a damaged playerData.json."""
+    export = planned_export(plan)
+    previous = max(
+        (kept for kept in _kept_exports(folder) if kept.scope == export.scope and kept.stamp < export.stamp),
+        key=lambda kept: kept.stamp,
+        default=None,
+    )
+    warning = degraded_warning(previous, export)
+    if warning:
+        get_run_logger().warning("%s (previous: %s)", warning, ", ".join(previous.names if previous else ()))
+    return warning
+
+
 @task(name="keep local copy", cache_policy=NO_CACHE, persist_result=False)
-def keep_local_copy(plan: ExportPlan, folder: Path, keep: int) -> list[Path]:
+def keep_local_copy(plan: ExportPlan, folder: Path, keep: int, keep_last_good: bool = True) -> list[Path]:
     """Write the export's file(s) into the folder atomically, then delete all but the newest `keep`
-    exports of the same guild (or of ALL); other files in the folder are left alone."""
+    exports of the same guild (or of ALL), sparing (keep_last_good) its last known good one; other files
+    in the folder are left alone. The folder's index records each export's guilds and size, so they are
+    measured once."""
     written = []
     for file in plan.files:
         write_atomically(folder / file.name, file.content)
         written.append(folder / file.name)
-    for name in exports_beyond_newest((path.name for path in folder.iterdir()), keep):
-        (folder / name).unlink(missing_ok=True)
+    export = planned_export(plan)
+    exports = _kept_exports(folder, {export.key: export})
+    doomed = exports_to_delete(exports, keep, keep_last_good)
+    for old in doomed:
+        for name in old.names:
+            (folder / name).unlink(missing_ok=True)
+    write_atomically(folder / COPY_INDEX, copy_index(kept for kept in exports if kept not in doomed))
     return written
+
+
+def _kept_exports(folder: Path, known: dict[str, KeptExport] | None = None) -> list[KeptExport]:
+    """The exports in a copy folder (none if it does not exist yet), measured from its index, else read."""
+    if not folder.is_dir():
+        return []
+    index = read_copy_index(_bytes_or_none(folder / COPY_INDEX))
+    exports = []
+    for key, names in exports_in_folder(path.name for path in folder.iterdir()).items():
+        if known and key in known:
+            exports.append(known[key])
+            continue
+        scope = key.split("-", 1)[0]
+        files = [(name, _bytes_or_none(folder / name) or b"") for name in names]
+        exports.append(kept_export(key, names, *(index.get(key) or measure_export(scope, files))))
+    return exports
+
+
+def _bytes_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:  # gone, or unreadable: an index measured again, an export counted as damaged
+        return None
 
 
 # --- restore -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Restored:
+class PendingRestore:
+    """A restore worked out and not written yet: the plan to show, and what writing it needs."""
+
     plan: RestorePlan
-    target_existed: bool
-    backup: Path | None  # where the replaced file went; None on a dry run or when there was none
+    target: Path  # as given
+    real_target: Path  # the file a symlinked target points to (the bot's real file), else the target
+    original: bytes | None = field(repr=False)  # the target's bytes; None when it does not exist
+
+    @property
+    def target_existed(self) -> bool:
+        return self.original is not None
 
 
-def restore_player_data(files: list[Path], target: Path, guild_id: str | None, dry_run: bool) -> Restored:
-    """Validate the export file(s), work out what restoring them into target changes, and unless dry_run
-    keep a timestamped backup of target next to it, then replace target atomically in its own layout."""
+def plan_player_data_restore(files: list[Path], target: Path, guild_id: str | None) -> PendingRestore:
+    """Validate the export file(s) and work out what restoring them into target changes and removes.
+    A target that cannot be read as playerData (corrupt, empty) is planned to be replaced whole."""
     export = read_export([(path.name, _read(path)) for path in files])
-    original = _read(target) if target.exists() else None
-    current = parse_player_data(original, str(target)) if original is not None else {}
-    plan = plan_restore(current, export, guild_id)
-    if dry_run:
-        return Restored(plan, original is not None, None)
+    real_target = target.resolve()
+    original = _read(real_target) if real_target.exists() else None
+    current, unreadable = restore_target_data(original, str(target))
+    return PendingRestore(plan_restore(current, export, guild_id, unreadable), target, real_target, original)
+
+
+def restore_player_data(pending: PendingRestore, flags_given: list[str]) -> Path | None:
+    """Write a planned restore, unless it needs a flag that was not given (RestorePlan.refusal: then
+    nothing is written): keep the current file as a timestamped .bak next to it, then replace it atomically,
+    in its own layout and mode. A symlinked target's real file is written, in its own folder. Returns the
+    backup (None when there was no file)."""
+    refusal = pending.plan.refusal(str(pending.target), flags_given)
+    if refusal:
+        raise PlayerDataError(refusal)
+    real, original = pending.real_target, pending.original
+    readable = original is not None and not pending.plan.unreadable
+    content = serialize_like(original, pending.plan.restored) if readable else encode(pending.plan.restored) + b"\n"
     backup = None
-    if original is not None:
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
-        backup = target.with_name(f"{target.name}.{stamp}.bak")
-        write_atomically(backup, original)
-    content = serialize_like(original, plan.restored) if original is not None else encode(plan.restored) + b"\n"
-    mode = target.stat().st_mode if original is not None else None
-    write_atomically(target, content)
-    if mode is not None:
-        target.chmod(mode)  # the temporary file was private; the bot may run as another user
-    return Restored(plan, original is not None, backup)
+    try:
+        mode = real.stat().st_mode if original is not None else None
+        if original is not None:
+            stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+            backup = real.with_name(f"{real.name}.{stamp}.bak")
+            write_atomically(backup, original)
+        write_atomically(real, content)
+        if mode is not None:
+            real.chmod(mode)  # the temporary file was private; the bot may run as another user
+    except OSError as error:
+        raise PlayerDataError(
+            f"cannot write {real} ({error.strerror or error}): the restore writes a new file in {real.parent} and "
+            "renames it, so this user needs write permission on that folder; fix the permissions, or restore "
+            "into another file with --target"
+        ) from None
+    return backup
 
 
 def _read(path: Path) -> bytes:

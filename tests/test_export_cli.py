@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import re
+import stat
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
@@ -72,9 +75,18 @@ def invoke(*args: str):  # noqa: ANN201
 def test_now_with_only_a_copy_folder_needs_no_discord(source: Path, tmp_path: Path) -> None:
     result = invoke("now", "--type", "all", "--copy-to", str(tmp_path / "copies"))
     assert result.exit_code == 0, result.output
-    [copy] = (tmp_path / "copies").iterdir()
+    [copy] = (tmp_path / "copies").glob("playerdata-scheduled-*")
     assert copy.read_bytes() == SAMPLE
     assert f"exported all guilds: not posted, copied to 1 file(s): {copy.name}" in result.output
+
+
+def test_now_warns_when_the_export_has_fewer_guilds_than_the_previous_copy(source: Path, tmp_path: Path) -> None:
+    folder = str(tmp_path / "copies")
+    assert invoke("now", "--type", "all", "--copy-to", folder).exit_code == 0
+    source.write_text(json.dumps({GUILD: json.loads(SAMPLE)[GUILD]}))
+    result = invoke("now", "--type", "all", "--copy-to", folder)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].startswith("⚠️ Degraded export? 1 guild(s) where the previous export had 5")
 
 
 def test_now_posts_to_the_channel(with_discord: DiscordEmulator) -> None:
@@ -177,7 +189,7 @@ def exported_copy(tmp_path: Path, *args: str) -> Path:
     folder = tmp_path / "backups"
     result = invoke("now", *args, "--copy-to", str(folder))
     assert result.exit_code == 0, result.output
-    return max(folder.iterdir())
+    return max(folder.glob("playerdata-scheduled-*"))
 
 
 def test_restore_dry_run_writes_nothing_then_restore_round_trips(source: Path, tmp_path: Path) -> None:
@@ -208,7 +220,7 @@ def test_restore_an_all_export_into_another_target(source: Path, tmp_path: Path)
     target = tmp_path / "fresh" / "playerData.json"
     result = invoke("restore", str(backup), "--target", str(target))
     assert result.exit_code == 0, result.output
-    assert "does not exist: it was created" in result.output and target.read_bytes() == SAMPLE
+    assert "does not exist: the restore creates it" in result.output and target.read_bytes() == SAMPLE
 
 
 @pytest.mark.parametrize(
@@ -228,3 +240,111 @@ def test_restore_refuses_a_bad_export(
     result = invoke("restore", str(backup), *(["--guild", guild] if guild else []))
     assert result.exit_code == 2 and expected in result.output
     assert source.read_bytes() == SAMPLE and not list(source.parent.glob("*.bak"))
+
+
+def unchanged(source: Path, before: bytes) -> bool:
+    """Nothing written: the file as it was, and no backup next to it."""
+    return source.read_bytes() == before and not list(source.parent.glob("*.bak"))
+
+
+def test_a_restore_that_removes_guilds_is_refused_without_the_flag(source: Path, tmp_path: Path) -> None:
+    """The issue's case: a damaged `all` export (one guild left) restored over the whole file."""
+    data = json.loads(SAMPLE)
+    damaged = tmp_path / "damaged-all.json"
+    damaged.write_text(json.dumps({GUILD: data[GUILD]}))
+    players = sum(len(data[guild]["players"]) for guild in guild_ids(data))
+
+    dry = invoke("restore", str(damaged), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    lines = dry.output.splitlines()
+    assert lines[0] == f"removes 4 guilds, 2 non-guild keys, {players - 12} players"
+    assert lines[2] == "  non-guild keys removed: /* Server ID */, environmentConfig"
+    assert lines[-1] == f"dry run: {source} was not changed; a real run needs --allow-removals"
+
+    refused = invoke("restore", str(damaged))
+    assert refused.exit_code == 2 and unchanged(source, SAMPLE)
+    assert refused.output.startswith(lines[0] + "\n")  # the same summary first
+    assert f"refusing to restore into {source}: it removes 4 guilds and the non-guild key(s) " in refused.output
+    assert "Traceback" not in refused.output
+
+    allowed = invoke("restore", str(damaged), "--allow-removals")
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(source.read_bytes()) == {GUILD: data[GUILD]}
+    [kept] = source.parent.glob("*.bak")
+    assert kept.read_bytes() == SAMPLE
+
+
+@pytest.mark.parametrize("broken", [b"", b'{"579805515301131997": {"players": {', b"[]"])
+def test_a_corrupt_or_empty_target_is_restored_over_only_with_the_flag(
+    source: Path, tmp_path: Path, broken: bytes
+) -> None:
+    backup = exported_copy(tmp_path, "--type", "all")
+    source.write_bytes(broken)
+
+    dry = invoke("restore", str(backup), "--dry-run")
+    assert dry.exit_code == 0 and dry.output.splitlines()[-1].endswith("a real run needs --replace-unreadable")
+    refused = invoke("restore", str(backup))
+    assert refused.exit_code == 2 and unchanged(source, broken)
+    assert f"{source} " in refused.output and "to restore over it, pass --replace-unreadable" in refused.output
+
+    restored = invoke("restore", str(backup), "--replace-unreadable")
+    assert restored.exit_code == 0, restored.output
+    assert source.read_bytes() == SAMPLE
+    [kept] = source.parent.glob("*.bak")
+    assert kept.read_bytes() == broken  # the broken file is kept
+
+
+def test_a_restore_through_a_symlink_writes_the_bots_real_file(source: Path, tmp_path: Path) -> None:
+    backup = exported_copy(tmp_path, "--type", "server", "--guild", GUILD)
+    bot = tmp_path / "bot"
+    bot.mkdir()
+    real = bot / "playerData.json"
+    damaged = json.loads(SAMPLE)
+    damaged[GUILD]["prefix"] = "?"
+    real.write_text(json.dumps(damaged, indent=2, ensure_ascii=False) + "\n")
+    real.chmod(0o640)
+    link = tmp_path / "links" / "playerData.json"
+    link.parent.mkdir()
+    link.symlink_to(real)
+
+    result = invoke("restore", str(backup), "--target", str(link))
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_bytes() == SAMPLE and stat.S_IMODE(real.stat().st_mode) == 0o640
+    [kept] = bot.glob("*.bak")  # next to the real file, not next to the link
+    assert json.loads(kept.read_bytes()) == damaged and list(link.parent.iterdir()) == [link]
+    assert f"restored {link} (through the link, into {real})" in result.output
+
+
+def test_a_server_export_with_a_damaged_guild_is_refused(source: Path, tmp_path: Path) -> None:
+    backup = exported_copy(tmp_path, "--type", "server", "--guild", GUILD)
+    backup.write_text(json.dumps({**json.loads(backup.read_bytes()), "data": {"players": "oops"}}))
+    result = invoke("restore", str(backup))
+    assert result.exit_code == 2 and unchanged(source, SAMPLE)
+    assert f"guild {GUILD} has players as a string, not an object of players keyed by user id" in result.output
+
+
+def test_a_folder_that_cannot_be_written_is_a_clear_error(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backup = exported_copy(tmp_path, "--type", "all")
+
+    def refused(*args: object, **kwargs: object) -> None:  # as the OS answers a folder without write permission
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)  # root may write anywhere, so chmod cannot show it
+    result = invoke("restore", str(backup), "--target", str(source))
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)  # no traceback
+    assert f"cannot write {source} (Permission denied): the restore writes a new file in {source.parent}" in (
+        result.output
+    )
+    assert "--target" in result.output and unchanged(source, SAMPLE)
+
+
+def test_a_target_in_a_folder_that_is_a_file_is_a_clear_error(source: Path, tmp_path: Path) -> None:
+    backup = exported_copy(tmp_path, "--type", "all")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file")
+    result = invoke("restore", str(backup), "--target", str(blocker / "playerData.json"))
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert f"cannot write {blocker / 'playerData.json'} (" in result.output and blocker.read_text() == "a file"

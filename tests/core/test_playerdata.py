@@ -1,6 +1,7 @@
 import codecs
 import gzip
 import json
+import pickle
 from datetime import datetime, timezone
 from typing import Any
 
@@ -10,14 +11,19 @@ from hypothesis import strategies as st
 
 from core import playerdata
 from core.playerdata import (
+    ALLOW_REMOVALS,
     DISCORD_UPLOAD_CAP,
+    REPLACE_UNREADABLE,
+    SHARP_DROP,
+    Export,
     PlayerDataError,
     PlayerDataFile,
+    UnreadablePlayerData,
     check_guild,
+    check_guild_shape,
     compress,
     encode,
     export_file_name,
-    exports_beyond_newest,
     guild_ids,
     guild_name,
     outline_player_data,
@@ -25,6 +31,7 @@ from core.playerdata import (
     plan_export,
     plan_restore,
     read_export,
+    restore_target_data,
     serialize_like,
     server_export,
 )
@@ -311,7 +318,9 @@ def test_split_parts_of_an_odd_file_hold_its_bytes_and_restore_to_its_data() -> 
     parts = [gzip.decompress(file.content) for file in plan.files]
     assert parts[0].startswith(b'{"environmentConfig":' + bytes(odd.value_bytes("environmentConfig")))
     assert all(compress(part) == file.content for part, file in zip(parts, plan.files))  # gzip -6, mtime 0
-    assert read_export([(file.name, file.content) for file in plan.files]).data == json.loads(ODD)
+    # Its guild 579805515301131999 is an array: no guild's shape, so a restore refuses it (see check_guild_shape).
+    with pytest.raises(PlayerDataError, match="guild 579805515301131999 is an array, not a guild object"):
+        read_export([(file.name, file.content) for file in plan.files])
 
 
 def test_damaged_gzip_is_named() -> None:
@@ -373,16 +382,174 @@ def test_a_utf8_bom_is_allowed_as_json_loads_allows_it() -> None:
     assert outlined.value("579805515301131997") == parse_player_data(raw, "bom.json")["579805515301131997"]
 
 
-def test_exports_beyond_the_newest_are_every_part_of_older_exports_per_scope() -> None:
-    times = [datetime(2026, 11, day, 12, tzinfo=timezone.utc) for day in (20, 21, 22)]
-    old_parts = [export_file_name("ALL", times[0], True, (part, 2)) for part in (1, 2)]
-    names = [
-        *old_parts,
-        export_file_name("ALL", times[1], True),
-        export_file_name("ALL", times[2], False),
-        export_file_name("579805515301131997", times[0], False),  # another scope: its own newest
-        "playerData.json",
-        "notes.txt",
-    ]
-    assert sorted(exports_beyond_newest(names, keep=2)) == sorted(old_parts)
-    assert exports_beyond_newest(names, keep=3) == []
+# --- restores that cannot destroy data ---------------------------------------------------------------
+
+
+def all_export(data: dict[str, Any]) -> Export:
+    return read_export([("all.json", encode(data))])
+
+
+def test_a_damaged_all_export_says_what_it_removes_and_needs_the_flag() -> None:
+    """The issue's case: restoring a file that kept 1 guild over the whole file deleted every other guild."""
+    kept = GUILDS[0]
+    plan = plan_restore(DATA, all_export({kept: DATA[kept]}))
+    removed_players = sum(len(DATA[guild]["players"]) for guild in GUILDS[1:])
+    assert plan.guilds_removed == {guild: guild_name(DATA[guild]) for guild in GUILDS[1:]}
+    assert plan.keys_removed == ["/* Server ID */", "environmentConfig"]
+    assert plan.players_removed == removed_players and plan.players == (removed_players + 12, 12)
+    assert plan.flags_needed == [ALLOW_REMOVALS]
+    lines = plan.describe().splitlines()
+    assert lines[0] == f"removes 4 guilds, 2 non-guild keys, {removed_players} players"
+    assert lines[1].startswith(f"  guilds removed: {GUILDS[1]} (Pixel Tavern), ")
+    assert lines[2] == "  non-guild keys removed: /* Server ID */, environmentConfig"
+    assert f"guild {GUILDS[1]}: removed, with 12 players" in lines
+    refusal = plan.refusal("playerData.json", [])
+    assert refusal.startswith("refusing to restore into playerData.json: it removes 4 guilds and the non-guild ")
+    assert f"keeps 12 of {removed_players + 12} players in the whole file" in refusal
+    assert refusal.endswith(f"If this is what you want, pass {ALLOW_REMOVALS}")
+    assert plan.refusal("playerData.json", [ALLOW_REMOVALS]) == ""
+
+
+@pytest.mark.parametrize("removed", ["environmentConfig", "/* Server ID */"])
+def test_removing_only_a_non_guild_key_needs_the_flag(removed: str) -> None:
+    plan = plan_restore(DATA, all_export({key: value for key, value in DATA.items() if key != removed}))
+    assert (plan.keys_removed, plan.guilds_removed, plan.flags_needed) == ([removed], {}, [ALLOW_REMOVALS])
+    assert plan.describe().splitlines()[0] == "removes 1 non-guild key"
+
+
+def test_a_normal_rollback_needs_no_flag() -> None:
+    """Restoring last night's backup: a player who joined since goes, another's gold changes."""
+    newer = json.loads(SAMPLE)
+    newer[GUILDS[0]]["players"]["999999999999999999"] = {"userId": "999999999999999999"}
+    newer[GUILDS[1]]["players"][next(iter(newer[GUILDS[1]]["players"]))]["gold"] += 5
+    newer["environmentConfig"]["maintenance"] = True
+    for plan in (plan_restore(newer, all_export(DATA)), plan_restore(newer, all_export(DATA), guild_id=GUILDS[0])):
+        assert plan.flags_needed == [] and plan.refusal("p.json", []) == ""
+        assert plan.describe().splitlines()[0] == "removes 1 player"
+    whole = plan_restore(newer, all_export(DATA))
+    assert "non-guild keys changed: environmentConfig" in whole.describe()
+    assert plan_restore(DATA, all_export(DATA)).describe().splitlines()[0] == "removes nothing"
+
+
+def test_a_server_export_that_empties_its_guild_needs_the_flag() -> None:
+    """Players are counted in what the restore replaces: one guild wiped is not diluted by the others."""
+    wiped = {**server_export(FILE, GUILDS[0], AT), "data": {"serverName": "Dragon's Rest", "players": {}}}
+    plan = plan_restore(DATA, read_export([("x.json", encode(wiped))]))
+    assert plan.scope == f"guild {GUILDS[0]}" and plan.players == (12, 0)
+    assert plan.shrinks_sharply and plan.flags_needed == [ALLOW_REMOVALS]
+    assert f"it keeps 0 of 12 players in guild {GUILDS[0]}; it keeps " in plan.refusal("p.json", [])
+    assert f"guild {GUILDS[0]}: 12 -> 0 players, " in plan.describe()
+
+
+def test_half_the_bytes_gone_needs_the_flag_even_with_every_player() -> None:
+    stripped = json.loads(SAMPLE)
+    for guild in GUILDS:
+        for player in stripped[guild]["players"].values():
+            player.pop("inventory"), player.pop("quests"), player.pop("stats")
+    plan = plan_restore(DATA, all_export(stripped))
+    assert plan.players[0] == plan.players[1] and plan.size[1] < plan.size[0] * SHARP_DROP
+    assert plan.flags_needed == [ALLOW_REMOVALS] and "of JSON in the whole file" in plan.refusal("p", [])
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (b"", "is not valid JSON (Expecting value"),
+        (b'{"579805515301131997": {"players": {', "is not valid JSON ("),
+        (b"[]", "must hold a JSON object keyed by guild id, not a list"),
+    ],
+)
+def test_an_unreadable_target_is_replaced_whole_only_with_its_flag(raw: bytes, problem: str) -> None:
+    current, unreadable = restore_target_data(raw, "playerData.json")
+    assert current == {} and unreadable.startswith(f"playerData.json {problem}")
+    plan = plan_restore(current, all_export(DATA), unreadable=unreadable)
+    assert plan.flags_needed == [REPLACE_UNREADABLE] and plan.restored == DATA
+    assert plan.describe().startswith(f"{unreadable}: the restore replaces it whole (it is kept as a .bak)\n")
+    assert plan.refusal("playerData.json", []) == (
+        f"{unreadable}: to restore over it, pass {REPLACE_UNREADABLE} (the broken file is kept as a .bak), "
+        "or fix it first"
+    )
+    assert plan.refusal("playerData.json", [REPLACE_UNREADABLE]) == ""
+
+
+def test_a_missing_or_readable_target_is_read_as_it_is() -> None:
+    assert restore_target_data(None, "p.json") == ({}, "")
+    assert restore_target_data(SAMPLE, "p.json") == (DATA, "")
+
+
+def test_unreadable_player_data_keeps_its_message_and_pickles() -> None:
+    with pytest.raises(UnreadablePlayerData) as caught:
+        parse_player_data(b"{cut", "p.json")
+    error = caught.value
+    assert str(error).startswith("p.json is not valid JSON (") and str(error).endswith("; fix or restore the file")
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is UnreadablePlayerData and str(copy) == str(error) and copy.problem == error.problem
+
+
+guild_maps = st.dictionaries(
+    guild_id,
+    st.fixed_dictionaries({"players": st.dictionaries(st.sampled_from("abcdefgh"), st.just({}), max_size=8)}),
+    max_size=5,
+)
+other_keys = st.dictionaries(st.sampled_from(["environmentConfig", "/* Server ID */", "x"]), st.integers(), max_size=3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(guild_maps, other_keys, guild_maps, other_keys)
+def test_a_restore_needs_the_flag_exactly_when_it_removes_or_shrinks_sharply(
+    current_guilds: dict, current_others: dict, export_guilds: dict, export_others: dict
+) -> None:
+    current, exported = {**current_others, **current_guilds}, {**export_others, **export_guilds}
+    plan = plan_restore(current, all_export(exported))
+    removes = set(current) - set(exported)
+    players = (
+        sum(len(guild["players"]) for guild in current_guilds.values()),
+        sum(len(guild["players"]) for guild in export_guilds.values()),
+    )
+    assert set(plan.guilds_removed) | set(plan.keys_removed) == removes and plan.players == players
+    sharp = players[1] < players[0] * SHARP_DROP or plan.size[1] < plan.size[0] * SHARP_DROP
+    assert (ALLOW_REMOVALS in plan.flags_needed) == bool(removes or sharp)
+    assert bool(plan.refusal("p", [])) == bool(removes or sharp) and plan.refusal("p", [ALLOW_REMOVALS]) == ""
+    assert plan.describe().splitlines()[0].startswith("removes ")
+    assert plan.restored == exported
+
+
+# --- an export's guild data has a guild's shape --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"players": "oops"}, "has players as a string, not an object of players keyed by user id"),
+        ({"players": []}, "has players as an array, not an object of players keyed by user id"),
+        ({"players": {"1": 5}}, "has player 1 as a number, not an object"),
+        ({"players": {"1": None}}, "has player 1 as null, not an object"),
+    ],
+)
+def test_a_server_export_with_a_damaged_guild_is_refused(data: dict, problem: str) -> None:
+    wrapper = {**server_export(FILE, GUILDS[0], AT), "data": data}
+    with pytest.raises(PlayerDataError) as caught:
+        read_export([("guild.json", encode(wrapper))])
+    assert str(caught.value) == (
+        f"guild.json: guild {GUILDS[0]} {problem}: the export is damaged, so nothing was restored; use another backup"
+    )
+
+
+@pytest.mark.parametrize("guild", ["oops", None, [1], {"players": {"1": "x"}}])
+def test_an_all_export_and_its_parts_with_a_damaged_guild_are_refused(guild: Any) -> None:
+    damaged = {**DATA, GUILDS[2]: guild}
+    with pytest.raises(PlayerDataError, match=f"^all.json: guild {GUILDS[2]} (is|has) .*the export is damaged"):
+        read_export([("all.json", encode(damaged))])
+    raw = encode(damaged)
+    parts = plan_export("all", raw, outline_player_data(raw, "x"), "ALL", AT, cap=len(compress(raw)) // 2).files
+    with pytest.raises(PlayerDataError, match=f"-part-\\d-of-\\d.json.gz: guild {GUILDS[2]} (is|has) "):
+        read_export([(file.name, file.content) for file in parts])
+
+
+def test_unknown_fields_are_kept_and_non_guild_keys_are_not_checked() -> None:
+    odd_guild = {"players": {"1": {"anything": [1, {"x": None}]}}, "newField": "kept", "serverName": 7, "tribes": 7}
+    document = {**DATA, GUILDS[0]: odd_guild, "environmentConfig": "any value", "/* Server ID */": [1]}
+    assert read_export([("all.json", encode(document))]).data == document
+    wrapper = {**server_export(FILE, GUILDS[0], AT), "data": odd_guild}
+    assert read_export([("g.json", encode(wrapper))]).data == odd_guild
+    check_guild_shape({}, "a guild the bot has just joined")

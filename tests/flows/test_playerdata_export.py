@@ -4,6 +4,7 @@ what is refused before anything is posted, local copies, and what failed schedul
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -20,7 +21,7 @@ from prefect.states import State
 from core.playerdata import guild_ids
 from core.playerdata_export import ExportTarget
 from flows.playerdata import playerdata_export
-from tasks.playerdata import restore_player_data
+from tasks.playerdata import plan_player_data_restore, restore_player_data
 from tasks.playerdata_schedules import DEPLOYMENT, FLOW_NAME, schedule_statuses, set_schedule
 from tests.conftest import REPO
 from tests.emulators.discord import DiscordEmulator
@@ -74,7 +75,7 @@ def restored_bytes(tmp: Path, files: dict[str, bytes], guild: str | None = None)
     folder.mkdir(exist_ok=True)
     for name, content in files.items():
         (folder / name).write_bytes(content)
-    restore_player_data([folder / name for name in files], target, guild, dry_run=False)
+    restore_player_data(plan_player_data_restore([folder / name for name in files], target, guild), [])
     return target.read_bytes()
 
 
@@ -164,9 +165,59 @@ def test_a_local_copy_needs_no_discord_and_keeps_the_last_n(
 
     names = sorted(path.name for path in folder.iterdir())
     assert len([n for n in names if "-ALL-" in n]) == 2 and len([n for n in names if f"-{GUILD}-" in n]) == 1
-    assert "notes.txt" in names and not [n for n in names if n.startswith(".")]  # no temporary files left
+    assert "notes.txt" in names and not [n for n in names if n.endswith(".tmp")]  # no temporary files left
     assert (folder / max(n for n in names if "-ALL-" in n)).read_bytes() == SAMPLE
     assert discord.requests == []
+
+
+def write_guilds(source: Path, count: int) -> None:
+    """The source with only its first `count` guilds: a damaged playerData.json."""
+    data = json.loads(SAMPLE)
+    source.write_text(json.dumps({key: value for key, value in data.items() if key not in GUILDS[count:]}))
+
+
+def test_degraded_exports_are_flagged_and_never_push_out_the_last_good_one(
+    source: Path,
+    discord: DiscordEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The issue's case: the file's guild count fell (here 5 -> 3 -> 1); keeping 2, rotation kept only the bad."""
+    monkeypatch.setenv("GUILDFLOW_PLAYERDATA_KEEP", "2")
+    folder = tmp_path / "copies"
+    good = export(export_type="all", copy_to=str(folder)).result()
+    assert good.warning == ""
+    write_guilds(source, 3)
+    with caplog.at_level(logging.WARNING):
+        worse = export(export_type="all", copy_to=str(folder), channel_id=ADMIN_CHANNEL).result()
+    assert worse.warning.startswith("⚠️ Degraded export? 3 guild(s) where the previous export had 5")
+    assert worse.warning in discord.posts[-1].content.splitlines()  # in the posted message
+    assert worse.warning in caplog.text  # and in the run's log
+    write_guilds(source, 1)
+    worst = export(export_type="all", copy_to=str(folder)).result()
+    assert "1 guild(s) where the previous export had 3" in worst.warning
+
+    kept = sorted(path.name for path in folder.glob("playerdata-scheduled-*"))
+    assert kept == sorted([*good.files, *worse.files, *worst.files])  # the 5-guild export is still there
+
+    source.write_bytes(SAMPLE)  # repaired: a new complete export lets the old good one go
+    repaired = export(export_type="all", copy_to=str(folder)).result()
+    assert repaired.warning == ""
+    kept = sorted(path.name for path in folder.glob("playerdata-scheduled-*"))
+    assert kept == sorted([*worst.files, *repaired.files])
+
+
+def test_the_last_good_export_goes_too_when_told_to(
+    source: Path, discord: DiscordEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GUILDFLOW_PLAYERDATA_KEEP", "1")
+    monkeypatch.setenv("GUILDFLOW_PLAYERDATA_KEEP_LAST_GOOD", "false")
+    folder = tmp_path / "copies"
+    export(export_type="all", copy_to=str(folder))
+    write_guilds(source, 1)
+    worst = export(export_type="all", copy_to=str(folder)).result()
+    assert [path.name for path in folder.glob("playerdata-scheduled-*")] == worst.files
 
 
 # Refusals: nothing is posted
