@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     analysis_batch_size: int = Field(20, ge=1, le=500, description="Posts per analyser request.")
     outbox: Path = Field(DATA_DIR / "outbox", description="Folder the embedded publisher writes drafts to.")
     ledger: Path = Field(DATA_DIR / "publish-ledger.sqlite", description="Record of everything published.")
+    publish_wait_seconds: float = Field(
+        120, ge=0, le=3600, description="How long a run waits for another run that is publishing the same draft."
+    )
     schedule_cron: str = Field("0 20 * * *", description="When the daily pipeline runs (local time).")
     timezone: str = Field("UTC", description="IANA zone of the schedule, e.g. Europe/Berlin.")
 
