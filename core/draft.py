@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 from twitter_text import parse_tweet
+from twitter_text.regexp.invalid_chars import invalid_chars
 
 from core.models import Post
 
@@ -14,6 +17,9 @@ X_LIMIT = 280
 # Two project lines and the " (i/n)" numbering fit in one tweet: every tweet in a thread is paid for.
 PROJECT_LINE_LIMIT = 125
 ELLIPSIS = "…"
+# What X refuses in a post: the characters twitter-text marks invalid (U+FEFF, U+FFFE, U+FFFF), and lone
+# surrogates, which are not text at all (JSON from a model or an export can hold them; UTF-8 cannot).
+_UNPOSTABLE = re.compile(rf"{invalid_chars.pattern}|[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,27 @@ def x_length(text: str) -> int:
     return parse_tweet(text).weightedLength
 
 
+def is_valid_post(text: str) -> bool:
+    """Whether X accepts the text as a post: 1 to 280 characters as X counts them, none that X refuses."""
+    return not _UNPOSTABLE.search(text) and parse_tweet(text).valid
+
+
+def post_problem(text: str) -> str | None:
+    """Why X would refuse the text as a post, or None when it would accept it."""
+    if is_valid_post(text):
+        return None
+    if refused := sorted({f"U+{ord(character):04X}" for character in _UNPOSTABLE.findall(text)}):
+        return f"contains characters X refuses ({', '.join(refused)})"
+    length = x_length(text)
+    return f"is {length} characters as X counts them (limit {X_LIMIT})" if length else "is empty"
+
+
+def postable_text(text: str) -> str:
+    """The text without the characters X refuses, in Unicode NFC: the form X measures a post in, so the
+    text we measure is the text X measures."""
+    return unicodedata.normalize("NFC", _UNPOSTABLE.sub("", text))
+
+
 def draft_id(post_links: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(post_links)).encode()).hexdigest()[:16]
 
@@ -46,7 +73,7 @@ def build_daily_draft(projects: list[Post], day: date) -> Draft | None:
     """A draft listing each project once (first post wins), or None when there is nothing to say."""
     firsts: dict[str, Post] = {}
     for post in sorted(projects, key=lambda post: post.message_id):
-        firsts.setdefault(post.ai_project.casefold(), post)
+        firsts.setdefault(postable_text(post.ai_project).casefold(), post)
     if not firsts:
         return None
     header = f"New Web3 projects spotted by our community, {day:%d %b %Y}:"
@@ -57,8 +84,10 @@ def build_daily_draft(projects: list[Post], day: date) -> Draft | None:
 
 
 def project_line(post: Post) -> str:
+    """The project's line, made of text from Discord and the analyser: only characters X accepts."""
     about = post.ai_summary or post.ai_keywords
-    return f"• {post.ai_project}: {about} {post.post_link}" if about else f"• {post.ai_project} {post.post_link}"
+    line = f"• {post.ai_project}: {about} {post.post_link}" if about else f"• {post.ai_project} {post.post_link}"
+    return postable_text(line)
 
 
 def pack_thread(header: str, items: list[str]) -> list[str]:

@@ -34,10 +34,13 @@ class AnalyseResult:
 
 @dataclass(frozen=True)
 class PublishResult:
-    receipt: str
-    already_published: bool
+    receipt: str  # empty when this run published nothing
+    already_published: bool = False
+    not_published: str = ""  # why this run published nothing (another run holds the draft)
 
     def summary(self) -> str:
+        if self.not_published:
+            return self.not_published
         return f"already published as {self.receipt}" if self.already_published else f"published as {self.receipt}"
 
 

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
         description="Without PREFECT_API_URL: background (start Prefect's server once and reuse it) or temporary "
         "(Prefect's temporary server inside every command).",
     )
+    publish_wait_seconds: float = Field(
+        120, ge=0, le=3600, description="How long a run waits for another run that is publishing the same draft."
+    )
     schedule_cron: str = Field("0 20 * * *", description="When the daily pipeline runs (local time).")
     timezone: str = Field("UTC", description="IANA zone of the schedule, e.g. Europe/Berlin.")
 

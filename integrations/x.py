@@ -26,7 +26,7 @@ import tweepy
 from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
 
-from core.draft import X_LIMIT, Draft, x_length
+from core.draft import Draft, post_problem
 from integrations.errors import PublishError
 from integrations.publishers import PublishProgress
 
@@ -114,11 +114,10 @@ class XPublisher:
     def publish(self, draft: Draft, progress: PublishProgress) -> str:
         total = len(draft.tweets)
         for number, text in enumerate(draft.tweets, start=1):
-            if x_length(text) > X_LIMIT:
+            if problem := post_problem(text):
                 raise PublishError(
-                    f"part {number} of {total} of draft {draft.id} is {x_length(text)} characters as X counts "
-                    f"them (limit {X_LIMIT}); nothing was posted. Drafts are split to fit, so this is a bug "
-                    "in core/draft.py: report it with the draft's text"
+                    f"part {number} of {total} of draft {draft.id} {problem}; nothing was posted. Drafts are "
+                    "made to be valid X posts, so this is a bug in core/draft.py: report it with the draft's text"
                 )
         username = self._me()["username"]
         posted = progress.posted_parts()

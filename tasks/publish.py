@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import os
+import socket
+from contextlib import suppress
 from dataclasses import replace
 from datetime import date
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
 from core.draft import Draft, build_daily_draft
 from core.report import PublishResult
 from guildflow.settings import Settings
+from integrations.errors import PublishError
+from integrations.ledger import PublishLedger
 from tasks import clients
 from tasks.policy import RETRY_DELAYS, retry_unless_permanent
 
@@ -31,7 +37,9 @@ def write_draft(settings: Settings, day: date) -> Draft | None:
     sheet, ledger = clients.sheet(settings), clients.publish_ledger(settings)
     unfinished = ledger.unfinished_draft()
     if unfinished is not None:
-        get_run_logger().warning("finishing draft %s, whose publishing was interrupted", unfinished.id)
+        get_run_logger().warning(
+            "finishing draft %s, begun and not yet published, before drafting new projects", unfinished.id
+        )
         return unfinished
     waiting = [post for post in sheet.read_posts() if post.ai_project and not post.publication_receipt]
     published = ledger.receipts_for_links([post.post_link for post in waiting])
@@ -54,16 +62,37 @@ def write_draft(settings: Settings, day: date) -> Draft | None:
     persist_result=False,
 )
 def publish_draft(settings: Settings, draft: Draft) -> PublishResult:
-    """Publish once: the ledger is checked before and written right after the publisher is called."""
+    """Publish once, even when runs overlap: the run that claims the draft in the ledger publishes it and
+    records the receipt. A run that finds it claimed by another waits up to GUILDFLOW_PUBLISH_WAIT_SECONDS
+    for that receipt, then leaves the draft to that run: this step then succeeds and says so."""
     sheet, ledger = clients.sheet(settings), clients.publish_ledger(settings)
-    receipt = ledger.receipt_for(draft)
-    already_published = receipt is not None
-    if receipt is None:
-        ledger.begin(draft)
-        receipt = clients.publisher(settings).publish(draft, ledger.progress_for(draft))
-        ledger.record(draft, receipt)
+    claimant = _claimant()
+    claim = ledger.claim(draft, claimant, wait_seconds=settings.publish_wait_seconds)
+    if claim.refusal:
+        return PublishResult("", not_published=claim.refusal)
+    receipt = claim.receipt or _publish_claimed(settings, ledger, draft, claimant)
     covered = set(draft.post_links)
     sheet.update_results(
         [replace(post, publication_receipt=receipt) for post in sheet.read_posts() if post.post_link in covered]
     )
-    return PublishResult(receipt, already_published)
+    return PublishResult(receipt, already_published=claim.receipt is not None)
+
+
+def _publish_claimed(settings: Settings, ledger: PublishLedger, draft: Draft, claimant: str) -> str:
+    try:
+        receipt = clients.publisher(settings).publish(draft, ledger.progress_for(draft))
+        ledger.record(draft, receipt)
+    except BaseException:
+        # The next run may take over at once (the recorded parts make that safe) instead of after the lease;
+        # if the ledger cannot be reached to say so, the lease frees the draft all the same.
+        with suppress(PublishError):
+            ledger.release(draft, claimant)
+        raise
+    return receipt
+
+
+def _claimant() -> str:
+    """Who is publishing: this flow run (a retry of its task is the same claimant), else this process."""
+    if flow_run.id:
+        return f"flow run {flow_run.name} ({flow_run.id})"
+    return f"process {os.getpid()} on {socket.gethostname()}"

@@ -56,6 +56,7 @@ class Fault:
     response: Response | None = None  # an error answer (e.g. 429 with the service's retry header)
     malformed: bool = False  # 200 with a body that is not JSON
     hold_seconds: float = 0.0  # answer only after this long (a client timeout)
+    hold_until: threading.Event | None = None  # answer only once the test sets this (then as usual)
     method: str | None = None
     path_pattern: str | None = None  # regex searched in the path
     times: int = 1
@@ -146,6 +147,8 @@ class Emulator:
         if fault is not None:
             if fault.hold_seconds:
                 self._release.wait(fault.hold_seconds)
+            if fault.hold_until is not None:
+                fault.hold_until.wait()
             if fault.malformed:
                 return Response(200, b"{not json", {"Content-Type": "application/json"})
             if fault.response is not None:

@@ -190,6 +190,36 @@ def test_an_interrupted_publication_is_finished_before_new_projects(
     assert SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts() == []
 
 
+def test_a_draft_another_run_is_publishing_is_left_to_it_and_said_so(
+    guildflow_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GUILDFLOW_PUBLISH_WAIT_SECONDS", "0")
+
+    def interrupted(self, draft, progress):
+        raise PublishError("publisher went away half-way")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(OutboxPublisher, "publish", interrupted)
+        run()
+    ledger = PublishLedger(guildflow_env / "ledger.sqlite")
+    begun = ledger.unfinished_draft()
+    assert begun is not None and ledger.claim(begun, "flow run elsewhere").taken  # in a process still running
+
+    completed, report = run()
+
+    assert completed and report.receipt == "" and outbox_files(guildflow_env) == []
+    detail = phase(report, "publish").detail
+    assert phase(report, "publish").ok
+    assert detail.startswith(f"publishing of draft {begun.id} is in progress in another run (flow run elsewhere")
+    waiting = [post for post in SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts() if post.ai_project]
+    assert {post.post_link for post in waiting} == set(begun.post_links)  # kept for their receipt
+
+    ledger.release(begun, "flow run elsewhere")  # that run failed
+    completed, report = run()
+    assert completed and report.receipt == f"outbox:{begun.id}.json"
+    assert SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts() == []
+
+
 def later_export() -> dict:
     """One more message, after the sample's, announcing a new project."""
     return {

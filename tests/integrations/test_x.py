@@ -210,6 +210,16 @@ def test_a_part_longer_than_x_allows_stops_the_thread_before_anything_is_posted(
     assert x.calls("POST") == 0
 
 
+def test_a_part_x_would_refuse_for_its_characters_stops_the_thread_before_anything_is_posted(
+    x: XEmulator, progress: DraftProgress
+) -> None:
+    within_the_limit = Draft(id="bom", tweets=("fine (1/2)", "\ufeffsecond (2/2)"), post_links=())
+    refused = r"part 2 of 2 .* contains characters X refuses \(U\+FEFF\).*nothing was posted"
+    with pytest.raises(PublishError, match=refused):
+        publisher(x).publish(within_the_limit, progress)
+    assert x.calls("POST") == 0
+
+
 def test_a_reply_to_a_deleted_post_is_explained(x: XEmulator, progress: DraftProgress) -> None:
     progress.record_part(0, "1799999999999999999")  # part 1, since deleted on x.com
     with pytest.raises(PublishError, match="post part 2 of 3 \\(400: .*does not exist\\).*deleted"):
