@@ -25,7 +25,8 @@ from pydantic import SecretStr
 
 from core.collection import CollectionWindow, Cursors, in_window
 from core.models import DiscordMessage, Embed
-from integrations.errors import IntegrationError, SourceError
+from integrations.delivery import DeliveryError, DestinationUnusable
+from integrations.errors import SourceError
 
 T = TypeVar("T")
 
@@ -131,22 +132,6 @@ CONFIGURED, TEMPORARY = "the configured webhook", "a temporary webhook"
 WEBHOOK_NAME = "guildflow export"
 
 _log = logging.getLogger(__name__)
-
-
-class DeliveryError(IntegrationError):
-    """An export could not be posted to Discord; the message says why and what to fix."""
-
-
-class DestinationUnusable(DeliveryError):
-    """The channel or webhook is gone, or a permission is missing: retrying cannot help, so a schedule
-    posting there is paused at once. `reason` is a short label for `guildflow export status`."""
-
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[type[DestinationUnusable], tuple[str, str]]:
-        return type(self), (str(self), self.reason)  # rebuilt from a result store: both arguments
 
 
 class UploadTooLarge(DeliveryError):
