@@ -14,7 +14,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 from core.report import PhaseOutcome, PipelineFailed, PipelineReport
 from flows.analyse import analyse_pending
 from guildflow.logs import hide_tracebacks_of_user_errors
-from guildflow.settings import AnalysisMode, CollectionMode, Settings, load_settings
+from guildflow.settings import AnalysisMode, CollectionMode, Settings, default, load_settings
 from tasks.archive import archive_posts
 from tasks.collect import collect_posts
 from tasks.operations import pause_after_consecutive_failures, superseded_reason
@@ -32,9 +32,9 @@ hide_tracebacks_of_user_errors()
     on_crashed=[pause_after_consecutive_failures],
 )
 def daily_pipeline(
-    analysis_mode: AnalysisMode | None = None,
-    collection_mode: CollectionMode | None = None,
-    lookback: int | None = None,
+    analysis_mode: AnalysisMode = default("analysis_mode"),
+    collection_mode: CollectionMode = default("collection_mode"),
+    lookback: int = default("collection_lookback"),
 ) -> PipelineReport | State:
     """Collect X links posted in Discord into the sheet, analyse them, publish the daily draft
     once and archive finished rows.
@@ -42,12 +42,14 @@ def daily_pipeline(
     A failed phase does not stop later phases that can still run safely; the run then ends Failed.
     A deployed run that a later due run supersedes (after an outage) ends Cancelled without working.
 
+    The deployment's defaults are GUILDFLOW_ANALYSIS_MODE, GUILDFLOW_COLLECTION_MODE and
+    GUILDFLOW_COLLECTION_LOOKBACK as they were when it was deployed.
+
     Args:
         analysis_mode: summary (1-2 sentences per post) or keywords (3-5 words per post).
-            Left empty: the GUILDFLOW_ANALYSIS_MODE setting.
         collection_mode: since-last (every message after the last one collected), or hours / days
-            (the last `lookback` hours or days, e.g. to re-read a period). Left empty: GUILDFLOW_COLLECTION_MODE.
-        lookback: How many hours or days the hours / days modes read. Left empty: GUILDFLOW_COLLECTION_LOOKBACK.
+            (the last `lookback` hours or days, e.g. to re-read a period).
+        lookback: How many hours or days the hours / days modes read (1 to 8760).
     """
     started, now = time.monotonic(), datetime.now(timezone.utc)
     settings = load_settings(analysis_mode=analysis_mode, collection_mode=collection_mode, collection_lookback=lookback)

@@ -33,12 +33,11 @@ def run_daily(
     )
     connect_prefect(settings)
     from core.report import PipelineFailed
+    from deployments.schedules import daily_parameters
     from flows.daily import daily_pipeline
     from tasks.report import REPORT_ARTIFACT_KEY
 
-    state = daily_pipeline(
-        analysis_mode=analysis_mode, collection_mode=collection_mode, lookback=lookback, return_state=True
-    )
+    state = daily_pipeline(**daily_parameters(settings), return_state=True)
     outcome = flow_outcome(state)
     if isinstance(outcome, BaseException):
         message = str(outcome) if isinstance(outcome, PipelineFailed) else f"daily pipeline failed: {outcome}"
@@ -68,20 +67,47 @@ def check() -> None:
 
 @app.command()
 def serve() -> None:
-    """Serve the deployments here with their schedules until stopped (schedules stay active after)."""
+    """Run the daily pipeline on its schedule from this process, as the deployment daily-pipeline/served, until
+    stopped (its schedule stays active after). Refuses while daily-pipeline/daily (deployed from prefect.yaml, run
+    by a worker) is active on the same server: the pipeline would run twice a day."""
     settings = settings_or_exit()
+    connect_prefect(settings)
     from prefect import serve as prefect_serve
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
     from deployments.automations import DEPLOYMENT_TAG
-    from deployments.schedules import daily_schedule
+    from deployments.schedules import DAILY_DEPLOYMENT, SERVED_DEPLOYMENT_NAME, daily_parameters, daily_schedule
     from flows.daily import daily_pipeline
 
+    if _deployment_active(DAILY_DEPLOYMENT):
+        fail(
+            f"{DAILY_DEPLOYMENT} is deployed and active on this Prefect server (a worker runs it): serving here too "
+            "would run the pipeline twice. Pause that deployment (its toggle in the UI), or keep the worker and do "
+            "not serve",
+            2,
+        )
     prefect_serve(
         daily_pipeline.to_deployment(
-            name="daily", schedules=[daily_schedule(settings)], tags=[DEPLOYMENT_TAG, "daily"]
+            name=SERVED_DEPLOYMENT_NAME,
+            description="The daily pipeline, served by `guildflow serve` (one run at a time).",
+            schedules=[daily_schedule(settings)],
+            parameters=daily_parameters(settings),
+            concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
+            tags=[DEPLOYMENT_TAG, "daily"],
         ),
         pause_on_shutdown=False,
     )
+
+
+def _deployment_active(name: str) -> bool:
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            return not client.read_deployment_by_name(name).paused
+        except ObjectNotFound:
+            return False
 
 
 @automations_app.command("apply")

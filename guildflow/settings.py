@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
@@ -239,6 +239,11 @@ class Settings(BaseSettings):
 
 def _comma_list(value: str) -> list[str]:
     return [part for part in value.replace(" ", "").split(",") if part]
+
+
+def default(name: str) -> Any:
+    """A setting's default value, as declared above (flow parameters show it in Prefect's run form)."""
+    return Settings.model_fields[name].default
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from prefect.settings import temporary_settings
 from prefect.states import Completed, Failed
 from typer.testing import CliRunner
@@ -48,22 +49,47 @@ def test_bad_configuration_exits_2_with_the_fix(guildflow_env: Path, monkeypatch
     assert list(guildflow_env.iterdir()) == []
 
 
-def test_serve_keeps_schedules_active_on_shutdown(guildflow_env: Path, monkeypatch) -> None:
+def test_serve_keeps_schedules_active_on_shutdown(guildflow_env: Path, monkeypatch, prefect_harness: None) -> None:
     served = {}
 
     def fake_serve(*deployments, pause_on_shutdown: bool = True, **kwargs) -> None:
         served.update(deployments=deployments, pause_on_shutdown=pause_on_shutdown)
 
     monkeypatch.setenv("GUILDFLOW_TIMEZONE", "America/New_York")
+    monkeypatch.setenv("GUILDFLOW_ANALYSIS_MODE", "keywords")
     monkeypatch.setattr("prefect.serve", fake_serve)
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == 0, result.output
     assert served["pause_on_shutdown"] is False
     [deployment] = served["deployments"]
-    assert deployment.name == "daily"
+    assert deployment.name == "served"  # never the worker's daily-pipeline/daily
+    assert deployment.parameters["analysis_mode"] == "keywords"
+    assert deployment.concurrency_limit == 1 and deployment.concurrency_options.collision_strategy == "ENQUEUE"
+    assert "served by `guildflow serve`" in deployment.description
     [schedule] = deployment.schedules
     assert schedule.slug == DAILY_SCHEDULE_SLUG
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 20 * * *", "America/New_York")
+
+
+def test_serve_refuses_while_the_deployed_pipeline_is_active(
+    guildflow_env: Path, monkeypatch, prefect_harness: None
+) -> None:
+    from prefect import get_client
+
+    from flows.daily import daily_pipeline
+
+    monkeypatch.setattr("prefect.serve", lambda *deployments, **options: pytest.fail("served"))
+    with get_client(sync_client=True) as client:
+        flow_id = client.create_flow(daily_pipeline)
+        deployment_id = client.create_deployment(flow_id, "daily")
+        try:
+            refused = runner.invoke(app, ["serve"])
+            assert refused.exit_code == 2 and "daily-pipeline/daily is deployed and active" in refused.output
+            client.pause_deployment(deployment_id)
+            monkeypatch.setattr("prefect.serve", lambda *deployments, **options: None)
+            assert runner.invoke(app, ["serve"]).exit_code == 0
+        finally:
+            client.delete_deployment(deployment_id)
 
 
 def test_sheet_export_writes_the_configured_sheet(guildflow_env: Path) -> None:
