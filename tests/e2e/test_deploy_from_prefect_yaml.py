@@ -105,6 +105,10 @@ def test_deploy_registers_the_daily_deployment_from_settings(
     assert schedule["schedule"]["cron"] == CRON, context
     assert schedule["schedule"]["timezone"] == TIMEZONE, context
 
+    # the run form's defaults: the settings at deploy time, typed (the lookback stays a number)
+    assert deployment["parameters"] == {"analysis_mode": "summary", "collection_mode": "since-last", "lookback": 24}
+    assert set(deployment["parameter_openapi_schema"]["properties"]) == set(deployment["parameters"]), context
+
     limit = deployment["global_concurrency_limit"]
     assert limit is not None and limit["limit"] == 1, context
     assert (deployment["concurrency_options"] or {}).get("collision_strategy") == "ENQUEUE", context
