@@ -2,31 +2,46 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-INSTALLED := $(VENV)/.installed
+PIP := $(BIN)/python -m pip install --disable-pip-version-check -c requirements.lock
+DEMO_INSTALLED := $(VENV)/.installed-demo
+TEST_INSTALLED := $(VENV)/.installed-test
 
 # Telemetry has nowhere to go on an offline machine.
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench stop clean
 
-$(INSTALLED): pyproject.toml requirements.lock
+$(DEMO_INSTALLED): pyproject.toml requirements.lock
+	@echo "Installing guildflow and its pinned dependencies into $(VENV) (the first time takes 1-5 minutes)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
-	touch $(INSTALLED)
+	$(PIP) --progress-bar on -e .
+	touch $@
 
-install: $(INSTALLED)
+# The test tools on top (pytest, ruff, mypy, the emulators' libraries): only `make test` needs them.
+$(TEST_INSTALLED): $(DEMO_INSTALLED)
+	@echo "Installing the test tools into $(VENV)"
+	$(PIP) --quiet -e '.[test]'
+	touch $@
 
-demo: install
+install: $(DEMO_INSTALLED)
+
+# The daily pipeline on examples/. Without PREFECT_API_URL it starts Prefect's server in the background once
+# (the first start sets up its database: up to a minute); `make stop` stops it.
+demo: $(DEMO_INSTALLED)
 	$(BIN)/guildflow check
 	$(BIN)/guildflow run daily
 
-test: install
+test: $(TEST_INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-bench: install
+bench: $(TEST_INSTALLED)
 	$(BIN)/python -m benchmarks
+
+stop:
+	$(BIN)/prefect server stop
 
 clean:
 	rm -rf .guildflow
