@@ -352,7 +352,7 @@ runs; cumulative seconds):
 
 - The flow run ends by joining its heartbeat thread, which sleeps in 1 s slices: the `daily_pipeline()`
   call returns up to 1 s after the run is recorded Completed (median {after_end:.2f} s from the flow
-  run's recorded end, its creation included; Prefect 3.8.8's engine; tests switch heartbeats off,
+  run's recorded end, its creation included; Prefect's engine, 3.8.8 and 3.9.1; tests switch heartbeats off,
   deployed runs have them).
 - Each task run costs Prefect about {per_task_ms:.0f} ms outside our function (the flow run's recorded
   duration minus its task runs', over {p.task_runs} task runs; 10 of them are analysis batches, each its

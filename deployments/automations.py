@@ -42,7 +42,7 @@ Deployment {{ event.payload.flow }}/{{ deployment.name }} was paused after {{ ev
 consecutive failed runs ({{ event.payload.flow_runs | join(", ") }}). It starts no scheduled runs until \
 it is resumed: fix the cause, then resume it on its page in the UI (linked from the last run).
 {{ flow_run|ui_url }}"""
-# Not `deployment|ui_url`: Prefect 3.8.8 renders it as None (it has no UI path for DeploymentResponse).
+# Not `deployment|ui_url`: Prefect (3.8.8, 3.9.1) renders it as None (it has no UI path for DeploymentResponse).
 
 Outcome = Literal["created", "updated", "unchanged"]
 

@@ -2,7 +2,7 @@
 Prefect server on SQLite costs milliseconds rather than seconds.
 
 Prefect's own rate_limit() makes the same request, but its client waits about 2 s after a 503 (even
-with PREFECT_CLIENT_MAX_RETRIES=0, Prefect 3.8.8), and a Prefect server on SQLite answers 503 at once
+with PREFECT_CLIENT_MAX_RETRIES=0; still in 3.9.1), and a Prefect server on SQLite answers 503 at once
 when another write commits during the request, as it does right after a task run starts (the server
 records its state). Here a 503 is asked again after 50 ms, then longer; the request's transaction was
 rolled back, so asking again takes one slot, not two.
