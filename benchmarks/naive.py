@@ -37,7 +37,7 @@ def collect(now: datetime) -> int:
     source, sheet = clients.message_source(settings), clients.sheet(settings)
     cursors = sheet.read_cursors()
     messages = source.read_messages(collection_window("since-last", 24, now), cursors)
-    found = dedupe_posts(posts_in_messages(messages, False), sheet.known_status_ids())
+    found = dedupe_posts(posts_in_messages(messages, settings.include_bot_messages), sheet.known_status_ids())
     for post in found.new:
         sheet.append_posts([post], {})
     sheet.append_posts([], advance_cursors(cursors, messages))
