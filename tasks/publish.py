@@ -33,7 +33,7 @@ def write_draft(settings: Settings, day: date) -> Draft | None:
     if unfinished is not None:
         get_run_logger().warning("finishing draft %s, whose publishing was interrupted", unfinished.id)
         return unfinished
-    waiting = [post for post in sheet.read_posts() if post.ai_project and not post.publication_receipt]
+    waiting = [post for post in sheet.read_posts().posts if post.ai_project and not post.publication_receipt]
     published = ledger.receipts_for_links([post.post_link for post in waiting])
     reconciled = [
         replace(post, publication_receipt=published[post.post_link]) for post in waiting if post.post_link in published
@@ -64,6 +64,6 @@ def publish_draft(settings: Settings, draft: Draft) -> PublishResult:
         ledger.record(draft, receipt)
     covered = set(draft.post_links)
     sheet.update_results(
-        [replace(post, publication_receipt=receipt) for post in sheet.read_posts() if post.post_link in covered]
+        [replace(post, publication_receipt=receipt) for post in sheet.read_posts().posts if post.post_link in covered]
     )
     return PublishResult(receipt, already_published)
