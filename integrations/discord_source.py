@@ -78,7 +78,7 @@ def _version(message: DiscordMessage) -> datetime:
 def parse_export(path: Path) -> list[DiscordMessage]:
     """Every message of one export, or a SourceError naming the file, the message and the field."""
     try:
-        document = json.loads(read_regular_file(path).decode("utf-8"))
+        data = read_regular_file(path)
     except FileNotFoundError:
         raise SourceError(f"{path}: file not found; check GUILDFLOW_DISCORD_EXPORT") from None
     except NotARegularFile as error:
@@ -87,15 +87,15 @@ def parse_export(path: Path) -> list[DiscordMessage]:
         ) from None
     except OSError as error:
         raise SourceError(f"{path}: cannot be read ({error.strerror or error}); check its permissions") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise SourceError(f"{path}: not valid JSON ({error}); {EXPORT_FIX}") from None
-    except RecursionError:
-        raise SourceError(f"{path}: not a DiscordChatExporter JSON export (nested too deeply); {EXPORT_FIX}") from None
     try:
-        export = ChatExport.model_validate(document)
+        # Parsed and validated in one pass (pydantic's JSON parser also refuses nesting deeper than 200 levels).
+        export = ChatExport.model_validate_json(data)
     except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        if first["type"] == "json_invalid":
+            raise SourceError(f"{path}: not valid JSON ({first['ctx']['error']}); {EXPORT_FIX}") from None
         raise SourceError(
-            f"{path}: not a valid DiscordChatExporter JSON export: {_first_problem(error, document)}; "
+            f"{path}: not a valid DiscordChatExporter JSON export: {_first_problem(error, json.loads(data))}; "
             f"nothing was collected: fix that field or {EXPORT_FIX}"
         ) from None
     return [_message(message, export.channel.id) for message in export.messages]
@@ -214,7 +214,7 @@ def _first_problem(error: ValidationError, document: Any) -> str:
         what = f"field {_dotted(location)}"
     if first["type"] == "missing":
         problem = "is missing"
-    elif first["type"] in ("model_type", "dict_type"):
+    elif first["type"] in ("model_type", "model_attributes_type", "dict_type"):
         problem = f"should be a JSON object (it is {_shown(first['input'])})"
     else:
         message = first["msg"].removeprefix("Value error, ").removeprefix("Input ")

@@ -37,7 +37,7 @@ def test_check_names_a_corrupt_export(guildflow_env: Path, monkeypatch) -> None:
 @pytest.mark.parametrize(
     ("document", "expected"),
     [
-        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("[" * 100_000 + "]" * 100_000, "not valid JSON (recursion limit exceeded"),
         (
             {
                 "channel": {"id": "5"},
@@ -51,7 +51,7 @@ def test_check_names_a_corrupt_export(guildflow_env: Path, monkeypatch) -> None:
                     }
                 ],
             },
-            "message 9 (number 1 in the file): field embeds should be a valid list",
+            "message 9 (number 1 in the file): field embeds should be a valid array",
         ),
     ],
 )

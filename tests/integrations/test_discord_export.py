@@ -66,7 +66,7 @@ def test_cursor_limits_what_is_read(tmp_path: Path) -> None:
         ({"channel": {"id": "5"}}, "field messages is missing"),
         ({"channel": {"id": "5"}, "messages": [{"id": "1"}]}, "message 1 .number 1 in the file.: field timestamp"),
         (export("5", {**raw_message("1"), "timestamp": "yesterday"}), "field timestamp must be an ISO 8601 time"),
-        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("[" * 100_000 + "]" * 100_000, "not valid JSON .recursion limit exceeded"),
     ],
 )
 def test_bad_exports_name_the_file_and_the_fix(tmp_path: Path, document: object, expected: str) -> None:
@@ -92,7 +92,7 @@ def with_author(**author: object) -> dict:
         ({**raw_message("12"), "id": "0"}, "message 0", "field id must be a Discord id"),
         ({**raw_message("12"), "content": {"text": "hi"}}, "message 12", "field content should be a valid string"),
         ({**raw_message("12"), "content": None}, "message 12", "field content should be a valid string"),
-        ({**raw_message("12"), "embeds": "none"}, "message 12", "field embeds should be a valid list"),
+        ({**raw_message("12"), "embeds": "none"}, "message 12", "field embeds should be a valid array"),
         ({**raw_message("12"), "embeds": ["x"]}, "message 12", "field embeds.0. should be a JSON object"),
         ({**raw_message("12"), "embeds": [{"author": "bob"}]}, "message 12", "field embeds.0..author should be a"),
         ({**raw_message("12"), "embeds": [{"description": 7}]}, "message 12", "field embeds.0..description"),
