@@ -37,7 +37,7 @@ def collect(now: datetime) -> int:
     source, sheet = clients.message_source(settings), clients.sheet(settings)
     cursors = sheet.read_cursors()
     messages = source.read_messages(collection_window("since-last", 24, now), cursors)
-    found = dedupe_posts(posts_in_messages(messages, False), sheet.known_status_ids())
+    found = dedupe_posts(posts_in_messages(messages, settings.include_bot_messages), sheet.known_status_ids().ids)
     for post in found.new:
         sheet.append_posts([post], {})
     sheet.append_posts([], advance_cursors(cursors, messages))
@@ -48,7 +48,7 @@ def analyse(run: NaiveRun) -> int:
     """One model call per unprocessed post, then the results written back; returns the posts analysed."""
     settings = load_settings()
     sheet, analyser = clients.sheet(settings), clients.analyser(settings)
-    pending = [post for post in sheet.read_posts() if not post.ai_processed]
+    pending = [post for post in sheet.read_posts().posts if not post.ai_processed]
     answers = {}
     for post in pending:
         answers.update(analyser.analyse([analysis_input(post)], settings.analysis_mode))
@@ -61,7 +61,7 @@ def analyse(run: NaiveRun) -> int:
 def archive(now: datetime) -> int:
     """Copy each finished row to Archive with its own append, then delete them from Posts."""
     sheet = clients.sheet(load_settings())
-    plan = plan_archive(sheet.read_posts(), sheet.archived_links())
+    plan = plan_archive(sheet.read_posts().posts, sheet.archived_links())
     for post in plan.copy:
         sheet.append_archive([post], processed_at=now)
     sheet.delete_posts(plan.delete)

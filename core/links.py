@@ -9,12 +9,14 @@ from core.models import DiscordMessage, Embed, StatusLink
 _NO_HANDLE = "i"  # what x.com itself puts in place of a handle: x.com/i/web/status/<id>
 
 _HOST = (
-    r"(?:(?:www|mobile|d)\.)?"
+    r"(?:(?:www|mobile|m|d)\.)?"
     r"(?:twitter|x|fxtwitter|vxtwitter|fixupx|fixvx)\.com"
 )
 # Requiring "/" right after the host rejects look-alikes such as x.com.evil.net.
+# "#!/" is how twitter.com wrote its paths until 2012 (twitter.com/#!/<handle>/status/<id>).
+_OLD_HASHBANG = r"(?:#!/)?"
 _PATH = (
-    r"/(?:(?P<handle>[A-Za-z0-9_]{1,15})/status(?:es)?|i/web/status)"
+    rf"/{_OLD_HASHBANG}(?:(?P<handle>[A-Za-z0-9_]{{1,15}})/status(?:es)?|i/web/status)"
     r"/(?P<id>\d{1,20})(?!\w)"
 )
 
@@ -23,7 +25,7 @@ _PATH = (
 _STATUS_LINK_IN_TEXT = re.compile(rf"(?<![\w.@/-])(?:https?://)?{_HOST}{_PATH}", re.IGNORECASE)
 _STATUS_URL = re.compile(rf"(?:https?://)?{_HOST}{_PATH}(?:[/?#]\S*)?", re.IGNORECASE)
 _PROFILE_URL = re.compile(
-    rf"(?:https?://)?{_HOST}/(?P<handle>[A-Za-z0-9_]{{1,15}})/?(?:[?#]\S*)?",
+    rf"(?:https?://)?{_HOST}/{_OLD_HASHBANG}(?P<handle>[A-Za-z0-9_]{{1,15}})/?(?:[?#]\S*)?",
     re.IGNORECASE,
 )
 _HANDLE_IN_AUTHOR_NAME = re.compile(r"\(@(?P<handle>[A-Za-z0-9_]{1,15})\)\s*$")
@@ -44,7 +46,7 @@ def canonical_status_url(url: str) -> str | None:
     The whole string must be the URL; a sentence that merely contains one is
     not a URL (use `find_status_links` for free text).
     """
-    link = _parse_status_url(url)
+    link = parse_status_url(url)
     return link.url if link else None
 
 
@@ -59,7 +61,7 @@ def status_links_in_message(
     """
     embed_by_status_id: dict[int, Embed] = {}
     for embed in message.embeds:
-        embed_link = _parse_status_url(embed.url)
+        embed_link = parse_status_url(embed.url)
         if embed_link:
             embed_by_status_id.setdefault(embed_link.status_id, embed)
 
@@ -81,7 +83,8 @@ def _status_link(match: re.Match[str]) -> StatusLink:
     return StatusLink(int(match["id"]), match["handle"] or _NO_HANDLE)
 
 
-def _parse_status_url(url: str) -> StatusLink | None:
+def parse_status_url(url: str) -> StatusLink | None:
+    """The status a single status URL points to, else None (the whole string must be the URL)."""
     match = _STATUS_URL.fullmatch(url.strip())
     return _status_link(match) if match else None
 
@@ -93,7 +96,7 @@ def _texts_with_links(message: DiscordMessage) -> list[str]:
 
 def _handle_from_embed(embed: Embed) -> str | None:
     """The tweet author's handle as the embed states it, most reliable source first."""
-    embed_link = _parse_status_url(embed.url)
+    embed_link = parse_status_url(embed.url)
     profile = _PROFILE_URL.fullmatch(embed.author_url.strip())
     named = _HANDLE_IN_AUTHOR_NAME.search(embed.author_name)
     candidates = (

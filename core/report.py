@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.errors import UserFacingError
+from core.sheet import SkippedRow
 
 
 @dataclass(frozen=True)
@@ -12,10 +13,12 @@ class CollectResult:
     messages_read: int
     new_posts: int
     duplicates_skipped: int
+    unreadable_rows: tuple[SkippedRow, ...] = ()  # Post Link cells of Posts or Archive that hold no status link
 
     def summary(self) -> str:
         return (
             f"{self.messages_read} messages, {self.new_posts} new posts, {self.duplicates_skipped} duplicates skipped"
+            + _unreadable(self.unreadable_rows)
         )
 
 
@@ -47,9 +50,14 @@ class PublishResult:
 @dataclass(frozen=True)
 class ArchiveResult:
     archived: int
+    unreadable_rows: tuple[SkippedRow, ...] = ()  # Posts rows left where they are
 
     def summary(self) -> str:
-        return f"{self.archived} rows moved to Archive"
+        return f"{self.archived} rows moved to Archive" + _unreadable(self.unreadable_rows)
+
+
+def _unreadable(rows: tuple[SkippedRow, ...]) -> str:
+    return f", {len(rows)} unreadable rows left alone" if rows else ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class PipelineReport:
     archived: int = 0
     runtime_seconds: float = 0.0
     phases: list[PhaseOutcome] = field(default_factory=list)
+    unreadable_rows: list[SkippedRow] = field(default_factory=list)
 
     def fill_from(
         self,
@@ -89,6 +98,9 @@ class PipelineReport:
             self.receipt = published.receipt
         if archived:
             self.archived = archived.archived
+        # A bad Post Link cell is seen by both collect and archive: each row is listed once.
+        found = [*(collected.unreadable_rows if collected else ()), *(archived.unreadable_rows if archived else ())]
+        self.unreadable_rows = list(dict.fromkeys(found))
 
     @property
     def failed_phases(self) -> list[PhaseOutcome]:
@@ -108,12 +120,16 @@ class PipelineReport:
             f"| projects found | {self.projects_found} |",
             f"| publication receipt | {_cell(self.receipt or 'nothing published')} |",
             f"| rows archived | {self.archived} |",
+            f"| unreadable rows left alone | {len(self.unreadable_rows)} |",
             f"| runtime | {self.runtime_seconds:.1f} s |",
             "",
             "| phase | status | detail |",
             "| --- | --- | --- |",
         ]
         lines += [f"| {p.name} | {'ok' if p.ok else 'FAILED'} | {_cell(p.detail)} |" for p in self.phases]
+        if self.unreadable_rows:
+            lines += ["", "Rows no run reads until they are fixed (edited by hand?):", ""]
+            lines += [f"- {_cell(row.describe())}" for row in self.unreadable_rows]
         return "\n".join(lines) + "\n"
 
 

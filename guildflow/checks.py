@@ -34,6 +34,8 @@ def service_checks(settings: Settings) -> Iterator[CheckResult]:
             yield CheckResult(name, backend, True, client.check())  # type: ignore[attr-defined]
         except (IntegrationError, ConfigurationError) as error:
             yield CheckResult(name, backend, False, str(error))
+        except Exception as error:  # a check reports on one line whatever happens; it never prints a traceback
+            yield CheckResult(name, backend, False, f"the check itself failed ({type(error).__name__}: {error})")
 
 
 def prefect_api_check(settings: Settings, say: Callable[[str], None]) -> CheckResult:

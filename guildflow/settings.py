@@ -45,7 +45,11 @@ class Settings(BaseSettings):
         "examples/discord/*.json",
         description="Path or glob of DiscordChatExporter JSON exports (the embedded message source).",
     )
-    include_bot_messages: bool = Field(False, description="Collect links posted by bots too.")
+    include_bot_messages: bool = Field(
+        True,
+        description="Collect links posted by bots too: feed bots (e.g. TweetShift) relay the followed accounts' "
+        "tweets; false skips every bot message.",
+    )
     collection_mode: CollectionMode = Field(
         "since-last",
         description="since-last: every message after the last collected one per channel; "

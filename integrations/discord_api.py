@@ -24,6 +24,7 @@ import discord.http
 from pydantic import SecretStr
 
 from core.collection import CollectionWindow, Cursors, in_window
+from core.discord_markdown import unescape_discord_markdown
 from core.models import DiscordMessage, Embed
 from integrations.delivery import DeliveryError, DestinationUnusable
 from integrations.errors import SourceError
@@ -421,8 +422,8 @@ def discord_message(message: discord.Message, channel_id: int) -> DiscordMessage
 def _embed(embed: discord.Embed) -> Embed:
     return Embed(
         url=embed.url or "",
-        title=embed.title or "",
-        description=embed.description or "",
+        title=unescape_discord_markdown(embed.title or ""),
+        description=unescape_discord_markdown(embed.description or ""),
         author_name=embed.author.name or "",
         author_url=embed.author.url or "",
     )

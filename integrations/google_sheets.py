@@ -27,17 +27,20 @@ from gspread.http_client import HTTPClient
 from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from core.collection import Cursors
-from core.links import canonical_status_url
 from core.models import Post
 from core.sheet import (
     ARCHIVE_COLUMNS,
     ARCHIVE_WORKSHEET,
     POST_COLUMNS,
+    POST_LINK,
     POSTS_WORKSHEET,
     WORKSHEET_COLUMNS,
+    KnownStatusIds,
+    PostsRead,
     archive_row,
     post_to_row,
-    row_to_post,
+    posts_from_rows,
+    status_ids_in_key_cells,
 )
 from integrations.errors import SheetError
 from integrations.sheets import CURSORS_TABLE, RESULT_COLUMNS
@@ -50,7 +53,7 @@ MAX_PAYLOAD_BYTES = 2_000_000
 # Per-minute quotas refill within a minute, so the retries together wait a little over one.
 RETRY_DELAYS: tuple[float, ...] = (1, 2, 4, 8, 16, 32)
 _NEW_WORKSHEET_ROWS = 1000
-_KEY = "Post Link"
+_KEY = POST_LINK
 _COLUMNS = {**WORKSHEET_COLUMNS, CURSORS_TABLE: CURSOR_COLUMNS}
 # OAuth errors that mean the key itself is refused (RFC 6749 5.2); anything else may pass.
 _KEY_REFUSED = {"invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope"}
@@ -183,30 +186,23 @@ class GoogleSheet:
         summary = f"spreadsheet '{self._title}': {', '.join(found)}"
         return summary + (f"; the first run will {'; '.join(pending)}" if pending else "")
 
-    def read_posts(self) -> list[Post]:
-        posts = []
-        for number, cells in self._read_table(POSTS_WORKSHEET):
-            try:
-                posts.append(row_to_post(cells))
-            except ValueError as error:
-                raise SheetError(f"{error} ({POSTS_WORKSHEET} row {number}): fix or clear that row") from None
-        self._links[POSTS_WORKSHEET] = {post.post_link for post in posts}
-        return posts
+    def read_posts(self) -> PostsRead:
+        rows = list(self._read_table(POSTS_WORKSHEET))
+        # Skipped rows' links too: append_posts must not add a second row with the same link.
+        self._links[POSTS_WORKSHEET] = {link for _, cells in rows if (link := cells[_KEY].strip())}
+        return posts_from_rows(POSTS_WORKSHEET, rows)
 
     def read_rows(self, worksheet: str) -> list[dict[str, str]]:
         if worksheet not in WORKSHEET_COLUMNS:
             raise SheetError(f"unknown worksheet '{worksheet}': use {' or '.join(WORKSHEET_COLUMNS)}")
         return [cells for _, cells in self._read_table(worksheet)]
 
-    def known_status_ids(self) -> set[int]:
+    def known_status_ids(self) -> KnownStatusIds:
         columns = self._batch_columns([(POSTS_WORKSHEET, _KEY), (ARCHIVE_WORKSHEET, _KEY)])
-        ids = set()
-        for title in (POSTS_WORKSHEET, ARCHIVE_WORKSHEET):
-            links = [link for _, link in columns.get(title, [])]
-            self._links[title] = set(links)
-            # A hand-typed note in the key column is not a post: only status links count.
-            ids |= {int(url.rsplit("/", 1)[-1]) for url in map(canonical_status_url, links) if url}
-        return ids
+        key_cells = {title: columns.get(title, []) for title in (POSTS_WORKSHEET, ARCHIVE_WORKSHEET)}
+        for title, cells in key_cells.items():
+            self._links[title] = {link for _, link in cells}
+        return status_ids_in_key_cells(key_cells)
 
     def archived_links(self) -> set[str]:
         return set(self._key_links(ARCHIVE_WORKSHEET))

@@ -89,7 +89,8 @@ def _keep_out_of_cache() -> None:
 
 @task(name="find unanalysed posts", cache_policy=NO_CACHE, persist_result=False)
 def unanalysed_posts(settings: Settings) -> list[Post]:
-    return [post for post in clients.sheet(settings).read_posts() if not post.ai_processed]
+    # Unreadable rows are named by the collect and archive phases of the same run.
+    return [post for post in clients.sheet(settings).read_posts().posts if not post.ai_processed]
 
 
 @task(

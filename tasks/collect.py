@@ -10,6 +10,7 @@ from core.report import CollectResult
 from guildflow.settings import Settings
 from tasks import clients
 from tasks.policy import RETRY_DELAYS, retry_unless_permanent
+from tasks.report import warn_about_unreadable_rows
 
 
 @task(
@@ -26,6 +27,8 @@ def collect_posts(settings: Settings, now: datetime) -> CollectResult:
     cursors = sheet.read_cursors()
     window = collection_window(settings.collection_mode, settings.collection_lookback, now)
     messages = source.read_messages(window, cursors)
-    found = dedupe_posts(posts_in_messages(messages, settings.include_bot_messages), sheet.known_status_ids())
+    known = sheet.known_status_ids()
+    warn_about_unreadable_rows(known.skipped)
+    found = dedupe_posts(posts_in_messages(messages, settings.include_bot_messages), known.ids)
     sheet.append_posts(found.new, advance_cursors(cursors, messages))
-    return CollectResult(len(messages), len(found.new), found.duplicates)
+    return CollectResult(len(messages), len(found.new), found.duplicates, tuple(known.skipped))

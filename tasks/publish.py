@@ -41,7 +41,7 @@ def write_draft(settings: Settings, day: date) -> Draft | None:
             "finishing draft %s, begun and not yet published, before drafting new projects", unfinished.id
         )
         return unfinished
-    waiting = [post for post in sheet.read_posts() if post.ai_project and not post.publication_receipt]
+    waiting = [post for post in sheet.read_posts().posts if post.ai_project and not post.publication_receipt]
     published = ledger.receipts_for_links([post.post_link for post in waiting])
     reconciled = [
         replace(post, publication_receipt=published[post.post_link]) for post in waiting if post.post_link in published
@@ -73,7 +73,7 @@ def publish_draft(settings: Settings, draft: Draft) -> PublishResult:
     receipt = claim.receipt or _publish_claimed(settings, ledger, draft, claimant)
     covered = set(draft.post_links)
     sheet.update_results(
-        [replace(post, publication_receipt=receipt) for post in sheet.read_posts() if post.post_link in covered]
+        [replace(post, publication_receipt=receipt) for post in sheet.read_posts().posts if post.post_link in covered]
     )
     return PublishResult(receipt, already_published=claim.receipt is not None)
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from prefect import task
+from collections.abc import Iterable
+
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from core.report import PipelineReport
+from core.sheet import SkippedRow
 
 REPORT_ARTIFACT_KEY = "daily-pipeline-report"
 
@@ -16,3 +19,10 @@ def publish_report(report: PipelineReport) -> None:
         markdown=report.to_markdown(),
         description="What the daily pipeline collected, analysed, published and archived",
     )
+
+
+def warn_about_unreadable_rows(rows: Iterable[SkippedRow]) -> None:
+    """One warning per row a task skipped: every run names them until someone fixes them."""
+    logger = get_run_logger()
+    for row in rows:
+        logger.warning("left alone, unreadable: %s", row.describe())

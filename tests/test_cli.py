@@ -1,5 +1,6 @@
 """`guildflow check` and `guildflow serve` (running the pipeline is in tests/flows/test_cli_run.py)."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,53 @@ def test_check_names_a_corrupt_export(guildflow_env: Path, monkeypatch) -> None:
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 1
     assert "FAIL discord" in result.output and "export.json: not valid JSON" in result.output
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "not valid JSON (recursion limit exceeded"),
+        (
+            {
+                "channel": {"id": "5"},
+                "messages": [
+                    {
+                        "id": "9",
+                        "timestamp": "2026-11-20T10:00:00+00:00",
+                        "author": {"id": "1", "isBot": False},
+                        "content": "",
+                        "embeds": "oops",
+                    }
+                ],
+            },
+            "message 9 (number 1 in the file): field embeds should be a valid array",
+        ),
+    ],
+)
+def test_check_puts_a_malformed_export_on_one_line(
+    guildflow_env: Path, monkeypatch: pytest.MonkeyPatch, document: object, expected: str
+) -> None:
+    bad = guildflow_env / "export.json"
+    bad.write_text(document if isinstance(document, str) else json.dumps(document))
+    monkeypatch.setenv("GUILDFLOW_DISCORD_EXPORT", str(bad))
+    with temporary_settings(restore_defaults={"api.url"}):
+        result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # a clean exit, nothing raised
+    [line] = [line for line in result.output.splitlines() if "discord" in line]
+    assert line.startswith("FAIL discord") and "export.json" in line and expected in line
+    assert "Traceback" not in result.output
+
+
+def test_check_reports_an_unexpected_failure_on_one_line(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self) -> str:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr("integrations.discord_source.ExportFileSource.check", broken)
+    with temporary_settings(restore_defaults={"api.url"}):
+        result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "FAIL discord" in result.output and "the check itself failed (KeyError: 'surprise')" in result.output
+    assert "ok   sheet" in result.output  # the other services are still checked
 
 
 def test_check_reports_an_unreachable_prefect_api(guildflow_env: Path) -> None:

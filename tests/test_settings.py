@@ -9,6 +9,12 @@ def test_defaults_run_the_sample_without_configuration(guildflow_env, monkeypatc
     assert settings.discord_export == "examples/discord/*.json"
     assert (settings.schedule_cron, settings.timezone) == ("0 20 * * *", "UTC")
     assert (settings.analysis_mode, settings.collection_mode) == ("summary", "since-last")
+    assert settings.include_bot_messages  # feed bots are a main source of X links
+
+
+def test_bot_messages_can_still_be_skipped(guildflow_env, monkeypatch) -> None:
+    monkeypatch.setenv("GUILDFLOW_INCLUDE_BOT_MESSAGES", "false")
+    assert not load_settings().include_bot_messages
 
 
 def test_environment_and_overrides(guildflow_env, monkeypatch) -> None:

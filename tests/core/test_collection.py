@@ -64,10 +64,17 @@ def test_handleless_link_without_embed_leaves_the_handle_empty() -> None:
     assert only.post_link == "https://x.com/i/status/77"
 
 
-def test_bot_messages_are_skipped_unless_asked_for() -> None:
+def test_bot_messages_are_collected_unless_skipping_them_is_asked_for() -> None:
     messages = [message(1, "https://x.com/a/status/1", bot=True), message(2, "https://x.com/b/status/2")]
-    assert [p.status_id for p in posts_in_messages(messages, include_bots=False)] == [2]
     assert [p.status_id for p in posts_in_messages(messages, include_bots=True)] == [1, 2]
+    assert [p.status_id for p in posts_in_messages(messages, include_bots=False)] == [2]
+
+
+def test_a_feed_bots_embed_without_text_is_collected_by_default() -> None:
+    tweet = Embed(url="https://x.com/orbit_fi/status/5", description="Orbit mainnet is live", author_name="Orbit")
+    relayed = message(1, "", tweet, bot=True)  # TweetShift relays a followed account's tweet as an embed only
+    [found] = posts_in_messages([relayed], include_bots=True)
+    assert (found.post_link, found.content) == ("https://x.com/orbit_fi/status/5", "Orbit mainnet is live")
 
 
 def test_dedupe_keeps_first_sighting_and_skips_known_posts() -> None:

@@ -11,7 +11,7 @@ from core.links import canonical_status_url, find_status_links, status_links_in_
 from core.models import DiscordMessage, Embed, StatusLink
 
 HOSTS = ["twitter.com", "x.com", "fxtwitter.com", "vxtwitter.com", "fixupx.com", "fixvx.com"]
-HOST_PREFIXES = ["", "www.", "mobile.", "d."]
+HOST_PREFIXES = ["", "www.", "mobile.", "m.", "d."]
 SCHEMES = ["", "http://", "https://"]
 
 
@@ -55,6 +55,26 @@ def test_handle_is_kept_as_written() -> None:
 )
 def test_old_and_handleless_path_forms(url: str, canonical: str) -> None:
     assert canonical_status_url(url) == canonical
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://twitter.com/#!/jack/status/20",
+        "http://twitter.com/#!/jack/statuses/20",
+        "twitter.com/#!/jack/status/20?s=20",
+        "https://m.twitter.com/jack/status/20",
+        "m.twitter.com/jack/status/20",
+    ],
+)
+def test_mobile_host_and_old_hashbang_paths(url: str) -> None:
+    assert canonical_status_url(url) == "https://x.com/jack/status/20"
+    assert find_status_links(f"old link {url} here") == [StatusLink(20, "jack")]
+
+
+def test_hashbang_profile_url_gives_the_handle() -> None:
+    embed = Embed(url="https://twitter.com/i/web/status/40", author_url="https://twitter.com/#!/Carol_X")
+    assert status_links_in_message(message("", embed)) == [(StatusLink(40, "Carol_X"), embed)]
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,9 @@ from integrations.sheets import SqliteWorkbook
 from tasks.report import REPORT_ARTIFACT_KEY
 from tests.conftest import SAMPLE_EXPORTS
 
-# Facts of examples/discord: 27 distinct posts from members (a bot's repost is not collected),
-# 6 more sightings of posts already seen.
-SAMPLE_POSTS, SAMPLE_DUPLICATES = 27, 6
+# Facts of examples/discord: 27 distinct posts, 7 more sightings of posts already seen (one of them the
+# XFeed bot's repost: bot messages are collected by default).
+SAMPLE_POSTS, SAMPLE_DUPLICATES = 27, 7
 
 
 def run() -> tuple[bool, PipelineReport]:
@@ -49,7 +50,7 @@ def test_first_run_collects_analyses_publishes_and_archives(guildflow_env: Path)
     assert report.archived == SAMPLE_POSTS
 
     book = SqliteWorkbook(guildflow_env / "workbook.sqlite")
-    assert book.read_posts() == []
+    assert book.read_posts().posts == []
     record = json.loads(published.read_text())
     assert len(record["post_links"]) == report.projects_found
     assert book.archived_links() >= set(record["post_links"])
@@ -88,7 +89,7 @@ def test_a_failed_phase_lets_safe_phases_run_and_fails_the_run(
     assert "analyser unavailable" in phase(report, "analyse").detail
     assert phase(report, "collect").ok and phase(report, "archive").ok
     assert report.new_posts == SAMPLE_POSTS and report.receipt == "" and report.archived == 0
-    assert len(SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts()) == SAMPLE_POSTS
+    assert len(SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts().posts) == SAMPLE_POSTS
     assert outbox_files(guildflow_env) == []
 
     completed, report = run()  # same files: this run picks up where the failed one stopped
@@ -111,7 +112,7 @@ def test_crash_after_publishing_never_publishes_twice(guildflow_env: Path, monke
     assert completed
     assert outbox_files(guildflow_env) == [published]
     assert report.receipt == f"outbox:{published.name}"
-    assert SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts() == []
+    assert SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts().posts == []
 
 
 def test_a_retried_publish_task_publishes_once(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -164,11 +165,7 @@ def test_bad_configuration_fails_before_anything_is_written(
 def test_an_interrupted_publication_is_finished_before_new_projects(
     guildflow_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    exports = guildflow_env / "exports"
-    exports.mkdir()
-    for sample in Path(SAMPLE_EXPORTS).parent.glob("*.json"):
-        (exports / sample.name).write_bytes(sample.read_bytes())
-    monkeypatch.setenv("GUILDFLOW_DISCORD_EXPORT", str(exports / "*.json"))
+    exports = copied_sample_exports(guildflow_env, monkeypatch)
 
     def interrupted(self, draft, progress):
         raise PublishError("publisher went away half-way")
@@ -187,7 +184,7 @@ def test_an_interrupted_publication_is_finished_before_new_projects(
 
     completed, third = run()
     assert completed and third.receipt and len(outbox_files(guildflow_env)) == 2
-    assert SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts() == []
+    assert SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts().posts == []
 
 
 def test_a_draft_another_run_is_publishing_is_left_to_it_and_said_so(
@@ -211,13 +208,13 @@ def test_a_draft_another_run_is_publishing_is_left_to_it_and_said_so(
     detail = phase(report, "publish").detail
     assert phase(report, "publish").ok
     assert detail.startswith(f"publishing of draft {begun.id} is in progress in another run (flow run elsewhere")
-    waiting = [post for post in SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts() if post.ai_project]
+    waiting = [post for post in SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts().posts if post.ai_project]
     assert {post.post_link for post in waiting} == set(begun.post_links)  # kept for their receipt
 
     ledger.release(begun, "flow run elsewhere")  # that run failed
     completed, report = run()
     assert completed and report.receipt == f"outbox:{begun.id}.json"
-    assert SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts() == []
+    assert SqliteWorkbook(guildflow_env / "workbook.sqlite").read_posts().posts == []
 
 
 def later_export() -> dict:
@@ -241,3 +238,64 @@ def later_export() -> dict:
             }
         ],
     }
+
+
+def copied_sample_exports(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    exports = folder / "exports"
+    exports.mkdir()
+    for sample in Path(SAMPLE_EXPORTS).parent.glob("*.json"):
+        (exports / sample.name).write_bytes(sample.read_bytes())
+    monkeypatch.setenv("GUILDFLOW_DISCORD_EXPORT", str(exports / "*.json"))
+    return exports
+
+
+def feed_bot_export(is_bot: object) -> dict:
+    """A feed bot (TweetShift) relaying a followed account's tweet: an embed and no text of its own."""
+    document = later_export()
+    [message] = document["messages"]
+    message["content"] = ""
+    message["author"] = {"id": "77", "name": "TweetShift", "isBot": is_bot}
+    return document
+
+
+def test_a_message_not_understood_fails_collection_and_is_collected_once_fixed(
+    guildflow_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exports = copied_sample_exports(guildflow_env, monkeypatch)
+    (exports / "feed.json").write_text(json.dumps(feed_bot_export(is_bot="false")))
+    completed, report = run()
+    assert not completed and [p.name for p in report.failed_phases] == ["collect"]
+    detail = phase(report, "collect").detail
+    assert "feed.json" in detail and "message 1573986395750400000" in detail and "author.isBot" in detail
+    assert SqliteWorkbook(guildflow_env / "workbook.sqlite").read_cursors() == {}  # no cursor moved past it
+
+    (exports / "feed.json").write_text(json.dumps(feed_bot_export(is_bot=True)))
+    completed, report = run()
+    assert completed and report.new_posts == SAMPLE_POSTS + 1  # the bot's link included, by default
+    archived = SqliteWorkbook(guildflow_env / "workbook.sqlite").read_rows("Archive")
+    [relayed] = [row for row in archived if row["Author"] == "TweetShift"]
+    assert relayed["Content"] == "Introducing Tidal: a restaking protocol. Mainnet is live."
+
+
+def test_a_row_edited_by_hand_is_reported_every_run_and_left_alone(
+    guildflow_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(self, posts, mode):
+        raise AnalyserError("analyser unavailable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(OfflineAnalyser, "analyse", unavailable)
+        run()  # every post stays in Posts, unanalysed
+    book = SqliteWorkbook(guildflow_env / "workbook.sqlite")
+    with sqlite3.connect(book.path) as db:
+        db.execute('UPDATE "Posts" SET "Post Link" = ? WHERE rowid = 3', ("see sheet",))
+    edited = book.read_rows("Posts")[2]
+
+    for _ in range(2):
+        completed, report = run()
+        assert completed
+        [skipped] = report.unreadable_rows
+        assert (skipped.worksheet, skipped.row, skipped.column, skipped.value) == ("Posts", 3, "Post Link", "see sheet")
+        assert "Posts row 3: Post Link 'see sheet'" in report.to_markdown()
+        assert book.read_rows("Posts") == [edited]
+    assert report.archived == 0 and len(book.read_rows("Archive")) == SAMPLE_POSTS - 1

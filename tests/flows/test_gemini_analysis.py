@@ -103,7 +103,7 @@ def test_daily_quota_spent_with_continue_leaves_the_rest_for_the_next_run(
     assert report.analysed == BATCH and processed(guildflow_env) == BATCH
     left = SAMPLE_POSTS - BATCH
     assert f"daily Gemini quota spent: {left} posts wait for the next run" in phase(report, "analyse").detail
-    assert [p.ai_processed for p in book(guildflow_env).read_posts()].count(False) == left
+    assert [p.ai_processed for p in book(guildflow_env).read_posts().posts].count(False) == left
 
     monkeypatch.setenv("GUILDFLOW_GEMINI_REQUESTS_PER_DAY", "250")  # a bigger budget: the limit is updated
     completed, report = run()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from discord.utils import time_snowflake
@@ -213,5 +215,26 @@ def test_the_sample_served_by_the_api_gives_the_same_posts_as_the_export() -> No
         from_api = source(emulator, *channel_ids).read_messages(SINCE_LAST, {})
     from_export = ExportFileSource(SAMPLE_EXPORTS).read_messages(SINCE_LAST, {})
     assert from_api == from_export
-    posts = posts_in_messages(from_api, include_bots=False)
-    assert posts and posts == posts_in_messages(from_export, include_bots=False)
+    posts = posts_in_messages(from_api, include_bots=True)
+    assert posts and posts == posts_in_messages(from_export, include_bots=True)
+
+
+def test_both_sources_unescape_discords_markdown_in_embed_text(tmp_path: Path) -> None:
+    tweet = {
+        "url": "https://x.com/orbit_fi/status/2124",
+        "title": r"Orbit \(@orbit\_fi\)",
+        "description": r"Orbit Protocol\. Mainnet Update\! 1\.5x \*points\*",
+        "author": {"name": "Orbit (@orbit_fi)", "url": "https://x.com/orbit_fi"},
+    }
+    feed = {"id": "8", "name": "TweetShift", "isBot": True}
+    message = {"id": str(snowflake(T0)), "timestamp": T0.isoformat(), "content": "", "author": feed, "embeds": [tweet]}
+    export = tmp_path / "feed.json"
+    export.write_text(json.dumps({"channel": {"id": str(GENERAL), "name": "feed"}, "messages": [message]}))
+    emulator = DiscordEmulator()
+    emulator.load_export(export)
+    with emulator.running():
+        from_api = source(emulator).read_messages(SINCE_LAST, {})
+    from_export = ExportFileSource(str(export)).read_messages(SINCE_LAST, {})
+    assert from_api == from_export
+    [embed] = from_api[0].embeds
+    assert (embed.title, embed.description) == ("Orbit (@orbit_fi)", "Orbit Protocol. Mainnet Update! 1.5x *points*")

@@ -108,7 +108,7 @@ def test_old_header_gets_missing_columns_at_the_end_and_data_stays(
     [_, stored_old_row] = emulator.values(SHEET_ID, "Posts")
 
     sheet = google(emulator, account)
-    assert [p.content for p in sheet.read_posts()] == ["old row"]  # read by name before any change
+    assert [p.content for p in sheet.read_posts().posts] == ["old row"]  # read by name before any change
     sheet.append_posts([post(2, content="new row")], {})
 
     added = ["AI Keywords", "Daily Post Draft", "Publication Receipt"]
@@ -117,7 +117,7 @@ def test_old_header_gets_missing_columns_at_the_end_and_data_stays(
     assert rows[1] == stored_old_row  # untouched: nothing rewritten, nothing moved
     assert rows[2][:2] == [post(2).post_link, ""]  # our value under our header, Notes left empty
     sheet.update_results([post(1, project="Nova", summary="A DEX.", ai_keywords="dex")])
-    reread = google(emulator, account).read_posts()
+    reread = google(emulator, account).read_posts().posts
     assert [(p.content, p.ai_project, p.ai_keywords) for p in reread] == [
         ("old row", "Nova", "dex"),
         ("new row", "", ""),
@@ -132,12 +132,12 @@ def test_collecting_500_posts_is_one_append(emulator: SheetsEmulator, account: d
     prepared(emulator, account)
     sheet = google(emulator, account)
     cursors = sheet.read_cursors()
-    found = dedupe_posts(posts(500), sheet.known_status_ids())
+    found = dedupe_posts(posts(500), sheet.known_status_ids().ids)
     sheet.append_posts(found.new, {**cursors, 1: 600})
     assert emulator.calls("POST", APPEND_POSTS) == 1
     # metadata, headers (+ the small Cursors table), key columns, the rows, the new cursor
     assert len(api_calls(emulator)) == 5
-    assert len(google(emulator, account).read_posts()) == 500
+    assert len(google(emulator, account).read_posts().posts) == 500
 
 
 def test_more_than_2_mb_is_split_into_appends_under_the_limit(
@@ -149,7 +149,7 @@ def test_more_than_2_mb_is_split_into_appends_under_the_limit(
     appends = [r for r in emulator.requests if r.path.endswith("%27Posts%27%21A1:append")]
     assert len(appends) >= 2
     assert all(len(r.body) <= MAX_PAYLOAD_BYTES for r in appends)
-    assert [p.status_id for p in google(emulator, account).read_posts()] == list(range(1, 501))
+    assert [p.status_id for p in google(emulator, account).read_posts().posts] == list(range(1, 501))
 
 
 def test_the_emulator_refuses_bodies_over_2_mb(emulator: SheetsEmulator, account: dict[str, Any]) -> None:
@@ -167,7 +167,7 @@ def test_update_results_is_one_batched_write(emulator: SheetsEmulator, account: 
     google(emulator, account).update_results(analysed)
     assert emulator.calls("POST", VALUES_BATCH_UPDATE) == 1
     assert len(api_calls(emulator)) == 4  # metadata, headers, the key column, the update
-    stored = google(emulator, account).read_posts()
+    stored = google(emulator, account).read_posts().posts
     assert [p.ai_project for p in stored] == [f"P{i}" for i in range(1, 301)]
     assert {p.content for p in stored} == {"text"}  # only the result columns were written
 
@@ -178,7 +178,7 @@ def test_known_status_ids_reads_both_key_columns_at_once(emulator: SheetsEmulato
     writer.append_posts(posts(3), {})
     writer.append_archive([post(7)], NOW)
     emulator.requests.clear()
-    assert google(emulator, account).known_status_ids() == {1, 2, 3, 7}
+    assert google(emulator, account).known_status_ids().ids == {1, 2, 3, 7}
     assert emulator.calls("GET", METADATA) == 1
     assert emulator.calls("GET", BATCH_GET) == 2  # the header rows, then both Post Link columns
     assert len(api_calls(emulator)) == 3
@@ -197,12 +197,12 @@ def test_archive_copies_then_deletes_in_one_call_and_survives_a_crash_between(
     google(emulator, account).update_results([replace(p, ai_processed=True) for p in rows if p.status_id in done])
 
     crashed = google(emulator, account)
-    plan = plan_archive(crashed.read_posts(), crashed.archived_links())
+    plan = plan_archive(crashed.read_posts().posts, crashed.archived_links())
     crashed.append_archive(plan.copy, processed_at=NOW)  # ...and the run dies before delete_posts
     emulator.requests.clear()
 
     rerun = google(emulator, account)
-    plan = plan_archive(rerun.read_posts(), rerun.archived_links())
+    plan = plan_archive(rerun.read_posts().posts, rerun.archived_links())
     assert plan.copy == [] and len(plan.delete) == 3
     rerun.append_archive(plan.copy, processed_at=NOW)
     rerun.delete_posts(plan.delete)
@@ -215,9 +215,9 @@ def test_archive_copies_then_deletes_in_one_call_and_survives_a_crash_between(
         for q in deletes[0].json()["requests"]
     ]
     assert spans == [(3, 5), (1, 2)]  # highest rows first
-    assert [p.status_id for p in rerun.read_posts()] == [2, 5]
+    assert [p.status_id for p in rerun.read_posts().posts] == [2, 5]
     assert sorted(row[7] for row in emulator.values(SHEET_ID, "Archive")[1:]) == sorted(plan.delete)
-    assert google(emulator, account).known_status_ids() == {1, 2, 3, 4, 5}
+    assert google(emulator, account).known_status_ids().ids == {1, 2, 3, 4, 5}
 
 
 def test_copy_happens_before_delete(emulator: SheetsEmulator, account: dict[str, Any]) -> None:
@@ -225,7 +225,7 @@ def test_copy_happens_before_delete(emulator: SheetsEmulator, account: dict[str,
     google(emulator, account).append_posts([post(1, summary="s")], {})
     emulator.requests.clear()
     sheet = google(emulator, account)
-    plan = plan_archive(sheet.read_posts(), sheet.archived_links())
+    plan = plan_archive(sheet.read_posts().posts, sheet.archived_links())
     sheet.append_archive(plan.copy, processed_at=NOW)
     sheet.delete_posts(plan.delete)
     writes = [r.path for r in emulator.requests if r.method == "POST" and r.path.startswith("/v4/")]
@@ -245,16 +245,16 @@ def test_a_crash_before_the_cursor_write_is_harmless(emulator: SheetsEmulator, a
     )
     first = google(emulator, account)
     with pytest.raises(SheetError) as failure:
-        first.append_posts(dedupe_posts(posts(2), first.known_status_ids()).new, {1: 200})
+        first.append_posts(dedupe_posts(posts(2), first.known_status_ids().ids).new, {1: 200})
     assert failure.value.transient
     assert first.read_cursors() == {9: 1}  # cursor not moved: the next run re-reads these messages
 
     second = google(emulator, account)
-    found = dedupe_posts(posts(2), second.known_status_ids())
+    found = dedupe_posts(posts(2), second.known_status_ids().ids)
     assert found.new == [] and found.duplicates == 2
     second.append_posts(found.new, {**second.read_cursors(), 1: 200})
     assert google(emulator, account).read_cursors() == {9: 1, 1: 200}
-    assert len(google(emulator, account).read_posts()) == 2
+    assert len(google(emulator, account).read_posts().posts) == 2
 
 
 # --- faults and errors -------------------------------------------------------------------------
@@ -266,7 +266,7 @@ def test_rate_limit_is_retried(emulator: SheetsEmulator, account: dict[str, Any]
     emulator.fail_next(Fault(quota, path_pattern=":append", times=2))
     google(emulator, account).append_posts([post(1)], {})
     assert emulator.calls("POST", APPEND_POSTS) == 3
-    assert [p.status_id for p in google(emulator, account).read_posts()] == [1]
+    assert [p.status_id for p in google(emulator, account).read_posts().posts] == [1]
 
 
 def test_server_errors_after_the_retries_are_transient(emulator: SheetsEmulator, account: dict[str, Any]) -> None:
@@ -309,7 +309,7 @@ def test_read_only_share_fails_on_the_first_write_with_the_same_fix(
 ) -> None:
     emulator.spreadsheets[SHEET_ID].shared_with[account["client_email"]] = "reader"
     sheet = google(emulator, account)
-    assert sheet.read_posts() == []
+    assert sheet.read_posts().posts == []
     with pytest.raises(SheetError, match="as Editor"):
         sheet.append_posts([post(1)], {})
 
@@ -390,12 +390,32 @@ def test_nothing_but_the_api_base_and_token_uri_is_contacted(
     assert set(hosts) == {"127.0.0.1"}
 
 
-def test_a_malformed_row_names_its_row(emulator: SheetsEmulator, account: dict[str, Any]) -> None:
+def test_rows_edited_by_hand_are_skipped_named_and_left_alone(
+    emulator: SheetsEmulator, account: dict[str, Any]
+) -> None:
     prepared(emulator, account)
-    google(emulator, account).append_posts([post(1)], {})
-    emulator.spreadsheets[SHEET_ID].worksheet("Posts").cells[1][2] = "yesterday"  # type: ignore[union-attr]
-    with pytest.raises(SheetError, match="Posts row 2.*fix or clear"):
-        google(emulator, account).read_posts()
+    google(emulator, account).append_posts([post(1, summary="done"), post(2, summary="done"), post(3)], {})
+    cells = emulator.spreadsheets[SHEET_ID].worksheet("Posts").cells  # type: ignore[union-attr]
+    cells[1][POST_COLUMNS.index("Date")] = "yesterday"  # row 2: post 1, ready to archive but unreadable
+    cells[3][POST_COLUMNS.index("Post Link")] = "see sheet"  # row 4: post 3
+    before = emulator.values(SHEET_ID, "Posts")
+
+    sheet = google(emulator, account)
+    read = sheet.read_posts()
+    assert [p.status_id for p in read.posts] == [2]
+    assert [(row.worksheet, row.row, row.column, row.value) for row in read.skipped] == [
+        ("Posts", 2, "Date", "yesterday"),
+        ("Posts", 4, "Post Link", "see sheet"),
+    ]
+    keys = google(emulator, account).known_status_ids()
+    assert keys.ids == {1, 2} and [(row.row, row.value) for row in keys.skipped] == [(4, "see sheet")]
+
+    plan = plan_archive(read.posts, sheet.archived_links())
+    sheet.update_results([replace(p, ai_summary="again") for p in read.posts])
+    sheet.append_archive(plan.copy, NOW)
+    sheet.delete_posts(plan.delete)
+    assert emulator.values(SHEET_ID, "Posts") == [before[0], before[1], before[3]]
+    assert google(emulator, account).archived_links() == {post(2).post_link}
 
 
 # --- check and describe ------------------------------------------------------------------------
@@ -432,7 +452,7 @@ def test_built_from_settings_with_the_key_as_json(emulator: SheetsEmulator, acco
     sheet = clients.sheet(settings)
     assert isinstance(sheet, GoogleSheet)
     sheet.append_posts([post(1)], {1: 10})
-    assert clients.sheet(settings).known_status_ids() == {1}
+    assert clients.sheet(settings).known_status_ids().ids == {1}
 
 
 # --- the same behaviour as the embedded workbook ---------------------------------------------------
