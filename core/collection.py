@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,13 +55,30 @@ def tweet_text(content: str, embed_text: str) -> str:
 
 
 def posts_in_messages(messages: list[DiscordMessage], include_bots: bool) -> list[Post]:
+    """The posts of the messages; a link without a preview of its own (Discord shows none for a link in
+    <angle brackets>) takes the tweet's text from another message of the batch that previews it."""
+    tweets = tweet_texts(messages)
     return [
-        post for message in messages if include_bots or not message.author_is_bot for post in posts_in_message(message)
+        post
+        for message in messages
+        if include_bots or not message.author_is_bot
+        for post in posts_in_message(message, tweets)
     ]
 
 
-def posts_in_message(message: DiscordMessage) -> list[Post]:
-    """One Post per distinct X status the message links to, in content or embeds."""
+def tweet_texts(messages: list[DiscordMessage]) -> dict[int, str]:
+    """Status id -> the tweet's text, from the first embed that previews it (a bot's included)."""
+    texts: dict[int, str] = {}
+    for message in messages:
+        for link, embed in status_links_in_message(message):
+            if embed and embed.description.strip():
+                texts.setdefault(link.status_id, embed.description)
+    return texts
+
+
+def posts_in_message(message: DiscordMessage, tweets: Mapping[int, str] | None = None) -> list[Post]:
+    """One Post per distinct X status the message links to, in content or embeds; `tweets` (from
+    tweet_texts) supplies the tweet's text where the message has no preview of it."""
     return [
         Post(
             message_id=message.id,
@@ -68,7 +86,9 @@ def posts_in_message(message: DiscordMessage) -> list[Post]:
             posted_at=message.timestamp,
             author=message.author_name,
             author_link=discord_user_link(message.author_id),
-            content=tweet_text(message.content, embed.description if embed else ""),
+            content=tweet_text(
+                message.content, (embed.description if embed else "") or (tweets or {}).get(link.status_id, "")
+            ),
             post_link=link.url,
             x_handle="" if link.handle == "i" else link.handle,
         )

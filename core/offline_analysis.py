@@ -13,7 +13,7 @@ from typing import Literal
 
 from core.models import Analysis
 
-OFFLINE_ANALYSER_VERSION = "offline-2"  # bump when rules change: it is part of the cache key
+OFFLINE_ANALYSER_VERSION = "offline-3"  # bump when rules change: it is part of the cache key
 
 AnalysisMode = Literal["summary", "keywords"]
 Strength = Literal["strong", "crypto", "generic"]
@@ -90,6 +90,12 @@ _NAME_AFTER_CUE = re.compile(
     rf"\b(?i:introducing|announcing|meet)(?:\s*[:\-–—])?\s+(?P<first>{_NAME_WORD})(?:[ \t]+(?P<second>{_NAME_WORD}))?"
 )
 _CAPITALISED_WORD = re.compile(r"(?<![\w$@#])[A-Z][A-Za-z0-9]+(?!\w)")
+_CAPITALISED_RUN = re.compile(r"(?<![\w$@#])[A-Z][A-Za-z0-9]*(?:[ \t]+[A-Z][A-Za-z0-9]*)*(?!\w)")  # "Pixel Punks NFT"
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
+MIN_NAME_IN_HANDLE = 3  # letters; shorter words ("We", "On") start too many handles
+# A signal right after one of these does not count: "not crypto", "non-crypto", "no token".
+_NEGATED = re.compile(r"\b(?:not|no|non|never|nothing to do with)[\s-]*$", re.IGNORECASE)
+_NEGATION_REACH = 24  # characters before a signal searched for a negation
 _WORD = re.compile(r"[^\W\d_]+")
 _ALPHANUMERIC = re.compile(r"[^\W_]")
 
@@ -144,9 +150,17 @@ def _matched_signals(text: str) -> list[_Signal]:
     if ticker := _TICKER.search(text):
         signals.append(_Signal(ticker.group(1).lower(), "strong"))
     for signal, pattern in _SIGNALS:
-        if pattern.search(text) and signal.keyword not in {s.keyword for s in signals}:
+        if _affirmed(pattern, text) and signal.keyword not in {s.keyword for s in signals}:
             signals.append(signal)
     return signals
+
+
+def _affirmed(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether the pattern occurs in the text other than negated."""
+    return any(
+        not _NEGATED.search(text, max(0, match.start() - _NEGATION_REACH), match.start())
+        for match in pattern.finditer(text)
+    )
 
 
 def _is_project(signals: list[_Signal]) -> bool:
@@ -174,18 +188,43 @@ def _real_handle(x_handle: str) -> str:
 
 
 def _project_name(text: str, handle: str) -> str:
-    """The name after Introducing/Announcing/Meet, else $TICKER, else handle, else a capitalised word."""
+    """The name after Introducing/Announcing/Meet, else a capitalised name the handle spells, else
+    $TICKER, else the handle's name, else a capitalised word."""
     for cue in _NAME_AFTER_CUE.finditer(text):
         words = [word for word in cue.group("first", "second") if word]
         while words and not _is_name_word(words[-1]):  # "Nova DEX" -> "Nova"; "Restake Labs" stays
             words.pop()
         if words and words[0].lower() not in _STOP_WORDS:
             return " ".join(words)
+    if name := _name_spelled_by_handle(text, handle):
+        return name
     if ticker := _TICKER.search(text):
         return ticker.group(1).upper()
     if handle:
-        return handle
+        return _handle_name(handle)
     return next((word for word in _CAPITALISED_WORD.findall(text) if _is_name_word(word)), "")
+
+
+def _name_spelled_by_handle(text: str, handle: str) -> str:
+    """The first run of capitalised words that the handle starts with, longest first: "Pixel Punks" for
+    @pixelpunksclub, "MossDAO" for @moss_dao, "Zenith" for @zenith_l2."""
+    handle_letters = _NOT_ALPHANUMERIC.sub("", handle.lower())
+    for run in _CAPITALISED_RUN.finditer(text):
+        words = run.group().split()
+        for start in range(len(words)):
+            if words[start].lower() in _STOP_WORDS:
+                continue
+            for end in range(len(words), start, -1):
+                letters = _NOT_ALPHANUMERIC.sub("", "".join(words[start:end]).lower())
+                if len(letters) >= MIN_NAME_IN_HANDLE and handle_letters.startswith(letters):
+                    return " ".join(words[start:end])
+    return ""
+
+
+def _handle_name(handle: str) -> str:
+    """The handle up to its first "_" ("restakr_fi" -> "Restakr"), capitalised when it is all lower case."""
+    name = handle.split("_")[0] or handle
+    return name.capitalize() if name.islower() else name
 
 
 def _summarise(content: str) -> str:

@@ -9,6 +9,7 @@ client whose HTTP session is closed before the call returns, so it works from an
 from __future__ import annotations
 
 import asyncio
+import copy
 import io
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -21,6 +22,7 @@ import aiohttp
 import discord
 import discord.abc
 import discord.http
+import discord.webhook.async_
 from pydantic import SecretStr
 
 from core.collection import CollectionWindow, Cursors, in_window
@@ -104,12 +106,8 @@ class DiscordApiSource:
 
 @asynccontextmanager
 async def _bot_client(token: SecretStr, api_base: str, max_ratelimit_timeout: float) -> AsyncIterator[discord.Client]:
-    """A logged-in REST-only client; its HTTP session is closed on exit."""
-    # Route.BASE is a class attribute of discord.py: set it right before each use (never call
-    # discord.http._set_api_version afterwards, it resets it). Webhook requests use it too.
-    discord.http.Route.BASE = api_base
-    # REST only, so intents are never sent; the (unprivileged) guilds one keeps discord.py from warning.
-    client = discord.Client(intents=discord.Intents(guilds=True), max_ratelimit_timeout=max_ratelimit_timeout)
+    """A logged-in REST-only client whose requests go to api_base; its HTTP session is closed on exit."""
+    client = _RestClient(api_base, max_ratelimit_timeout)
     async with client:  # closes the aiohttp session whatever happens inside
         with _translated_errors("logging in to Discord", None):
             try:
@@ -117,6 +115,60 @@ async def _bot_client(token: SecretStr, api_base: str, max_ratelimit_timeout: fl
             except discord.LoginFailure:
                 raise SourceError(TOKEN_FIX) from None
         yield client
+
+
+# --- the API base, per client -----------------------------------------------------------------------
+# discord.py puts every route on the class attribute Route.BASE, shared by the whole process. Instead of
+# setting it (two clients with different bases would race), each request's URL is rebased: a bot client's
+# in its HTTPClient, a discord.Webhook's in the adapter that discord.py looks up in a context variable,
+# set for one operation (docs/private-apis.md lists these hooks and the tests that catch their change).
+
+
+def _rebased(route: discord.http.Route, api_base: str) -> discord.http.Route:
+    """A copy of the route with its URL on api_base instead of Route.BASE."""
+    if not route.url.startswith(discord.http.Route.BASE):
+        raise RuntimeError(f"discord.py built {route.method} {route.path} on a base other than Route.BASE")
+    rebased = copy.copy(route)
+    rebased.url = api_base + route.url.removeprefix(discord.http.Route.BASE)
+    return rebased
+
+
+class _RebasedHTTPClient(discord.http.HTTPClient):
+    def __init__(self, api_base: str, loop: asyncio.AbstractEventLoop, max_ratelimit_timeout: float) -> None:
+        super().__init__(loop, max_ratelimit_timeout=max_ratelimit_timeout)
+        self.api_base = api_base
+
+    async def request(self, route: discord.http.Route, **kwargs: Any) -> Any:
+        return await super().request(_rebased(route, self.api_base), **kwargs)
+
+
+class _RestClient(discord.Client):
+    """A discord.Client for REST calls only, its requests sent to api_base."""
+
+    def __init__(self, api_base: str, max_ratelimit_timeout: float) -> None:
+        # REST only, so intents are never sent; the (unprivileged) guilds one keeps discord.py from warning.
+        super().__init__(intents=discord.Intents(guilds=True), max_ratelimit_timeout=max_ratelimit_timeout)
+        # Replaces the HTTPClient discord.py made, also in the state that channels and webhooks it fetches use.
+        self.http = self._connection.http = _RebasedHTTPClient(api_base, self.loop, max_ratelimit_timeout)
+
+
+class _RebasedWebhookAdapter(discord.webhook.async_.AsyncWebhookAdapter):
+    def __init__(self, api_base: str) -> None:
+        super().__init__()
+        self.api_base = api_base
+
+    async def request(self, route: discord.http.Route, session: aiohttp.ClientSession, **kwargs: Any) -> Any:
+        return await super().request(_rebased(route, self.api_base), session, **kwargs)
+
+
+@contextmanager
+def _webhooks_at(api_base: str) -> Iterator[None]:
+    """discord.Webhook requests in the block go to api_base; a context variable, so in this task only."""
+    reset = discord.webhook.async_.async_context.set(_RebasedWebhookAdapter(api_base))
+    try:
+        yield
+    finally:
+        discord.webhook.async_.async_context.reset(reset)
 
 
 # --- playerData exports -----------------------------------------------------------------------------
@@ -226,30 +278,32 @@ class DiscordExportDelivery:
         return Destination(channel_id, guild_id, f"#{getattr(channel, 'name', None) or channel_id}")
 
     async def _deliver(self, channel_id: int, content: str, files: list[tuple[str, bytes]]) -> Delivered:
-        async with aiohttp.ClientSession() as session:
-            webhook = await self._configured_webhook(session)
-            if webhook is not None and webhook.channel_id == channel_id:
-                return await self._post(webhook, CONFIGURED, content, files)
-        async with self._client(channel_id, webhook) as client:
-            with _delivery_errors(f"fetching Discord channel {channel_id}", channel_id):
-                channel = await client.fetch_channel(channel_id)
-            if not isinstance(channel, discord.TextChannel):
-                raise DestinationUnusable(
-                    f"Discord channel {channel_id} is a {channel.type} channel; exports are posted in text channels",
-                    "not a text channel",
-                )
-            with _delivery_errors(
-                f"creating a webhook in Discord channel {channel_id}", channel_id, needs="Manage Webhooks"
-            ):
-                temporary = await channel.create_webhook(name=WEBHOOK_NAME, reason="guildflow playerData export")
-            try:
-                delivered = await self._post(temporary, TEMPORARY, content, files)
-            except BaseException:
-                await _delete_webhook(temporary, channel_id)
-                raise
-            if leftover := await _delete_webhook(temporary, channel_id):
-                delivered.warnings.append(leftover)
-            return delivered
+        with _webhooks_at(self.api_base):  # the configured or the temporary webhook posts and is deleted
+            async with aiohttp.ClientSession() as session:
+                webhook = await self._configured_webhook(session)
+                if webhook is not None and webhook.channel_id == channel_id:
+                    return await self._post(webhook, CONFIGURED, content, files)
+            async with self._client(channel_id, webhook) as client:
+                with _delivery_errors(f"fetching Discord channel {channel_id}", channel_id):
+                    channel = await client.fetch_channel(channel_id)
+                if not isinstance(channel, discord.TextChannel):
+                    raise DestinationUnusable(
+                        f"Discord channel {channel_id} is a {channel.type} channel; exports are posted in text "
+                        "channels",
+                        "not a text channel",
+                    )
+                with _delivery_errors(
+                    f"creating a webhook in Discord channel {channel_id}", channel_id, needs="Manage Webhooks"
+                ):
+                    temporary = await channel.create_webhook(name=WEBHOOK_NAME, reason="guildflow playerData export")
+                try:
+                    delivered = await self._post(temporary, TEMPORARY, content, files)
+                except BaseException:
+                    await _delete_webhook(temporary, channel_id)
+                    raise
+                if leftover := await _delete_webhook(temporary, channel_id):
+                    delivered.warnings.append(leftover)
+                return delivered
 
     async def _post(
         self, webhook: discord.Webhook, via: str, content: str, files: list[tuple[str, bytes]]
@@ -291,9 +345,9 @@ class DiscordExportDelivery:
         except ValueError:
             # The value is a secret: say what shape it must have, never echo it.
             raise DeliveryError(f"{WEBHOOK_URL_SETTING} is not a Discord webhook URL: {WEBHOOK_URL_FIX}") from None
-        discord.http.Route.BASE = self.api_base
-        with _delivery_errors(f"fetching the webhook in {WEBHOOK_URL_SETTING}", None, webhook=CONFIGURED):
-            return await partial.fetch(prefer_auth=False)
+        with _webhooks_at(self.api_base):
+            with _delivery_errors(f"fetching the webhook in {WEBHOOK_URL_SETTING}", None, webhook=CONFIGURED):
+                return await partial.fetch(prefer_auth=False)
 
     @asynccontextmanager
     async def _client(

@@ -64,6 +64,22 @@ def test_handleless_link_without_embed_leaves_the_handle_empty() -> None:
     assert only.post_link == "https://x.com/i/status/77"
 
 
+def test_a_link_without_a_preview_takes_the_tweet_text_from_another_message() -> None:
+    """Discord previews no link in <angle brackets>; the tweet's text is the same wherever it was previewed."""
+    tweet = Embed(url="https://twitter.com/drift/status/11", description="DriftBridge v1 is live")
+    unpreviewed = message(1, "the announcement: <https://x.com/drift/status/11>")
+    previewed = message(2, "fast fills https://fixvx.com/drift/status/11", tweet, bot=True)
+    other = message(3, "https://x.com/other/status/12")
+
+    first, second, third = posts_in_messages([unpreviewed, previewed, other], include_bots=True)
+
+    assert first.content == "the announcement: <https://x.com/drift/status/11>\n\nDriftBridge v1 is live"
+    assert second.content == "fast fills https://fixvx.com/drift/status/11\n\nDriftBridge v1 is live"
+    assert third.content == "https://x.com/other/status/12"
+    [only] = posts_in_messages([unpreviewed, previewed], include_bots=False)  # a bot's preview counts too
+    assert only.content == first.content
+
+
 def test_bot_messages_are_collected_unless_skipping_them_is_asked_for() -> None:
     messages = [message(1, "https://x.com/a/status/1", bot=True), message(2, "https://x.com/b/status/2")]
     assert [p.status_id for p in posts_in_messages(messages, include_bots=True)] == [1, 2]

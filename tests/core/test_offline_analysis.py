@@ -1,11 +1,16 @@
+import importlib.util
+import json
 import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.models import Analysis
+from core.collection import CollectionWindow, dedupe_posts, posts_in_messages
+from core.models import Analysis, Post
 from core.offline_analysis import analyse_offline
+from integrations.discord_source import ExportFileSource
+from tests.conftest import REPO, SAMPLE_EXPORTS
 
 DEX_LAUNCH = (
     "gm fam, new DEX dropping https://x.com/SwapX_fi/status/1789\n\n"
@@ -37,12 +42,21 @@ ALL_POSTS = PROJECTS + NON_PROJECTS
 SENTENCE_END = re.compile(r"[.!?…](?:\s|$)")
 
 
-@pytest.mark.parametrize("content", PROJECTS)
-def test_recognises_project_announcements(content: str) -> None:
-    analysis = analyse_offline(content, "someproject", "summary")
+@pytest.mark.parametrize(
+    ("content", "x_handle", "project"),
+    [
+        (DEX_LAUNCH, "SwapX_fi", "SwapX"),
+        (TOKEN_TGE, "novaxyz", "NOVA"),
+        (TESTNET_LIVE, "auroradev", "Auroradev"),
+        (NFT_MINT, "pixelpals", "Pixel Pals"),
+        (RESTAKING_RAISE, "restakelabs", "Restake Labs"),
+    ],
+)
+def test_recognises_project_announcements_and_names_them(content: str, x_handle: str, project: str) -> None:
+    analysis = analyse_offline(content, x_handle, "summary")
 
     assert analysis.is_project
-    assert analysis.project
+    assert analysis.project == project
 
 
 @pytest.mark.parametrize("content", NON_PROJECTS)
@@ -65,6 +79,20 @@ def test_token_counts_only_in_its_crypto_sense(content: str, is_project: bool) -
     assert analyse_offline(content, "", "summary").is_project is is_project
 
 
+@pytest.mark.parametrize(
+    ("content", "is_project"),
+    [
+        ("not crypto but $40M for AI meeting notes\n\nNoteLoom raises $40M Series B for meeting notes.", False),
+        ("Acme raises $40M for non-crypto payments.", False),
+        ("No token, no airdrop: just our wallet redesign, live today.", False),
+        ("Crypto wallet Acme raises $40M.", True),
+        ("Not a joke: the airdrop is live.", True),
+    ],
+)
+def test_a_negated_signal_does_not_count(content: str, is_project: bool) -> None:
+    assert analyse_offline(content, "", "summary").is_project is is_project
+
+
 def test_generic_signals_alone_do_not_make_a_project() -> None:
     content = "Launching our wallet redesign, live now on every chain of stores."
 
@@ -82,8 +110,15 @@ def test_one_strong_signal_is_enough() -> None:
         ("Announcing: SwapX, the DEX for everyone. Mainnet in May.", "swapx", "SwapX"),
         ("Meet Restake Labs. The restaking protocol for rollups.", "restake", "Restake Labs"),
         ("Introducing Nova DEX, live on Base.", "", "Nova"),
-        ("We are introducing our new testnet today.", "aurora", "aurora"),
-        ("Our testnet is live.", "@aurora", "aurora"),
+        ("We are introducing our new testnet today.", "aurora", "Aurora"),
+        ("Our testnet is live.", "@aurora", "Aurora"),
+        ("Our testnet is live.", "Aurora_Labs", "Aurora"),
+        ("Our testnet is live.", "dYdX", "dYdX"),
+        ("Aurora mainnet is live, with Sepolia ETH bridged.", "aurora_dev", "Aurora"),
+        ("Mint Labs mainnet is live.", "mintlabs_xyz", "Mint Labs"),
+        ("Pixel Punks NFT mint opens today.", "pixelpunksclub", "Pixel Punks"),
+        ("Airdrop for early users: MossDAO snapshot is done. The $MOSS claim opens soon.", "moss_dao", "MossDAO"),
+        ("The $MOSS airdrop is here.", "moss_dao", "MOSS"),
         ("The $nova airdrop is live.", "novaxyz", "NOVA"),
         ("Big news! Zephyr mainnet is live.", "i", "Zephyr"),
         ("Big news! Zephyr mainnet is live.", "", "Zephyr"),
@@ -204,6 +239,55 @@ def test_is_deterministic(mode: str) -> None:
 def test_rejects_an_unknown_mode() -> None:
     with pytest.raises(ValueError, match=r"^unknown analysis mode 'x': use 'summary' or 'keywords'$"):
         analyse_offline("Nova mainnet is live.", "nova", "x")  # type: ignore[arg-type]
+
+
+# --- the demo sample's intended answer ---------------------------------------------------------------
+
+SAMPLE_ANSWER = json.loads((REPO / "tests" / "core" / "data" / "sample_projects.json").read_text())["posts"]
+INTENDED = {post["post_link"]: post["project"] for post in SAMPLE_ANSWER}
+SAMPLE_MESSAGES = ExportFileSource(SAMPLE_EXPORTS).read_messages(CollectionWindow("since-last"), {})
+
+
+def found_projects(posts: list[Post]) -> dict[str, str | None]:
+    """Post link -> the project the offline rules name, None when they find none."""
+    analyses = {post.post_link: analyse_offline(post.content, post.x_handle, "summary") for post in posts}
+    return {link: analysis.project if analysis.is_project else None for link, analysis in analyses.items()}
+
+
+def test_the_intended_answer_is_the_sample_generators() -> None:
+    """tests/core/data/sample_projects.json agrees with examples/make_sample_export.py on which posts are projects."""
+    spec = importlib.util.spec_from_file_location("make_sample_export", REPO / "examples" / "make_sample_export.py")
+    assert spec and spec.loader
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    meant = {f"https://x.com/{t['handle']}/status/{t['id']}": t["is_project"] for t in generator.TWEETS.values()}
+
+    assert {link: project is not None for link, project in INTENDED.items()} == meant
+
+
+@pytest.mark.parametrize("include_bots", [False, True])
+def test_the_demo_finds_exactly_the_samples_projects(include_bots: bool) -> None:
+    """What `make demo` collects and analyses: each post once, from its first message."""
+    collected = {
+        post["post_link"]
+        for post in SAMPLE_ANSWER
+        if include_bots or any(not message["bot"] for message in post["messages"])
+    }
+    posts = dedupe_posts(posts_in_messages(SAMPLE_MESSAGES, include_bots), set()).new
+
+    assert found_projects(posts) == {link: INTENDED[link] for link in collected}
+
+
+def test_every_message_of_a_post_gives_the_intended_answer() -> None:
+    """Whichever message a post is collected from (a bot's, a repost, a link without a preview)."""
+    posts = posts_in_messages(SAMPLE_MESSAGES, include_bots=True)
+    intended_sightings = {
+        (message["message_id"], post["post_link"]) for post in SAMPLE_ANSWER for message in post["messages"]
+    }
+    assert {(str(post.message_id), post.post_link) for post in posts} == intended_sightings
+
+    for post in posts:
+        assert found_projects([post]) == {post.post_link: INTENDED[post.post_link]}, post.content
 
 
 VOCABULARY = [

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from core import playerdata
 from core.playerdata import (
     ALLOW_REMOVALS,
-    DISCORD_UPLOAD_CAP,
     REPLACE_UNREADABLE,
     SHARP_DROP,
     Export,
@@ -252,8 +251,16 @@ def test_a_guild_too_large_even_alone_fails_clearly() -> None:
         plan_export("server", wrapper, FILE, GUILDS[0], AT, cap=1000)
 
 
-def test_default_cap_is_discords_10_mib() -> None:
-    assert DISCORD_UPLOAD_CAP == 10 * 1024 * 1024
+def test_by_default_only_a_file_over_discords_10_mib_is_gzipped() -> None:
+    def player_data_of(size: int) -> bytes:
+        head, tail = b'{"579805515301131997": {"serverName": "Big", "motd": "', b'"}}'
+        return head + b"x" * (size - len(head) - len(tail)) + tail
+
+    at_cap, over_cap = player_data_of(10 * 1024 * 1024), player_data_of(10 * 1024 * 1024 + 1)
+    [plain] = plan_export("all", at_cap, outline_player_data(at_cap, "playerData.json"), "ALL", AT).files
+    [packed] = plan_export("all", over_cap, outline_player_data(over_cap, "playerData.json"), "ALL", AT).files
+    assert plain.content == at_cap and not plain.name.endswith(".gz")
+    assert packed.name.endswith(".json.gz") and gzip.decompress(packed.content) == over_cap
 
 
 def test_restore_of_a_server_export_reports_player_changes() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import signal
 import socket
 import subprocess
@@ -227,38 +226,3 @@ def running_server(
     finally:
         for service in [*reversed(stack.workers), server]:
             stop_service(service)
-
-
-# --- PostgreSQL ----------------------------------------------------------------------------------
-
-PG_HOST, PG_PORT, PG_USER, PG_ADMIN_DATABASE = "127.0.0.1", 5432, "postgres", "postgres"
-
-
-def psql(sql: str, database: str = PG_ADMIN_DATABASE) -> str:
-    """Run one statement as PG_USER (trust auth); returns its rows unaligned; fails with psql's output."""
-    command = ["psql", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER, "-d", database, "-X", "-At"]
-    result = subprocess.run(
-        [*command, "-v", "ON_ERROR_STOP=1", "-c", sql],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    assert result.returncode == 0, f"psql `{sql}` exited {result.returncode}:\n{result.stdout}{result.stderr}"
-    return result.stdout
-
-
-def postgres_url(database: str) -> str:
-    """The SQLAlchemy URL for PREFECT_SERVER_DATABASE_CONNECTION_URL (asyncpg ships with prefect)."""
-    return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh database guildflow_e2e_<hex>, dropped on exit (leftover connections terminated); yields its name."""
-    name = f"guildflow_e2e_{secrets.token_hex(4)}"
-    psql(f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

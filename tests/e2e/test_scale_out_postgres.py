@@ -1,6 +1,7 @@
 """End to end, scaled out: the Prefect server on PostgreSQL, two process workers on one pool, 20 runs.
 
-A fresh database guildflow_e2e_<hex> on 127.0.0.1:5432 (dropped at the end, even on failure), `prefect
+A fresh database guildflow_e2e_<hex> (dropped at the end, even on failure) on the machine's PostgreSQL, or
+on one the test starts when none answers (tests/e2e/postgres.py: GUILDFLOW_TEST_POSTGRES_URL), `prefect
 deploy --all` from prefect.yaml, workers worker-a and worker-b on the pool `guildflow`, then 20 manual runs
 of daily-pipeline/daily at once. The deployment's concurrency limit (1, ENQUEUE) queues them: each must run
 exactly once, never two at a time, and only the first publishes (the pipeline is idempotent). They are
@@ -20,16 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.prefect_server import (
-    FINAL_STATES,
-    PrefectStack,
-    Service,
-    postgres_database,
-    postgres_url,
-    psql,
-    running_server,
-    wait_until,
-)
+from tests.e2e.postgres import Postgres, postgres_server
+from tests.e2e.prefect_server import FINAL_STATES, PrefectStack, Service, running_server, wait_until
 
 POOL = "guildflow"
 FLOW_NAME, DEPLOYMENT_NAME = "daily-pipeline", "daily"
@@ -51,16 +44,24 @@ ALL_FINAL_WITHIN = 600  # s; one at a time, ~11 s each on 2 cores (a fresh proce
 
 
 @pytest.fixture(scope="module")
-def database() -> Iterator[str]:
+def postgres() -> Iterator[Postgres]:
+    """The machine's PostgreSQL, or one started for this module."""
+    with postgres_server() as server:
+        print(f"\nPostgreSQL {'started by the test' if server.started_here else 'of the machine'}: {server.url}")
+        yield server
+
+
+@pytest.fixture(scope="module")
+def database(postgres: Postgres) -> Iterator[str]:
     """A dedicated PostgreSQL database; returns its name."""
-    with postgres_database() as name:
+    with postgres.database() as name:
         yield name
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[PrefectStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, postgres: Postgres, database: str) -> Iterator[PrefectStack]:
     """A real `prefect server start` on a free port, its database on PostgreSQL, healthy."""
-    root, url = tmp_path_factory.mktemp("e2e-postgres"), postgres_url(database)
+    root, url = tmp_path_factory.mktemp("e2e-postgres"), postgres.sqlalchemy_url(database)
     with running_server(root, database_url=url, server_env=SERVER_ENV) as stack:
         yield stack
 
@@ -208,11 +209,11 @@ def test_only_the_first_run_publishes(stack: PrefectStack, finished_runs: list[d
 
 
 def test_the_server_stored_the_runs_in_postgresql(
-    database: str, deployment_id: str, finished_runs: list[dict[str, Any]]
+    postgres: Postgres, database: str, deployment_id: str, finished_runs: list[dict[str, Any]]
 ) -> None:
-    """The runs and their states live in the test's PostgreSQL database (read with psql, not the API)."""
+    """The runs and their states live in the test's PostgreSQL database (read directly, not through the API)."""
     query = (
-        "SELECT state_type, count(*) FROM flow_run"
+        "SELECT state_type::text, count(*) FROM flow_run"
         f" WHERE deployment_id = '{deployment_id}' AND NOT auto_scheduled GROUP BY 1"
     )
-    assert psql(query, database=database).split() == [f"COMPLETED|{RUNS}"]
+    assert postgres.sql(query, database=database) == [("COMPLETED", RUNS)]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 from prefect import get_client
 
+from tasks import rate_limits
 from tasks.rate_limits import BUSY_RETRY_DELAYS, RateLimitMissing, take_slot
 from tests.prefect_state import delete_concurrency_limits
 
@@ -80,11 +82,32 @@ def test_a_missing_limit_is_named() -> None:
         take_slot(LIMIT, wait=True)
 
 
-def test_waiting_for_a_slot_takes_it_when_the_limit_frees_one() -> None:
-    with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(LIMIT, 1, 4.0)  # a slot frees every 250 ms
-        try:
-            assert take_slot(LIMIT, wait=False)
-            assert take_slot(LIMIT, wait=True)  # the server's 423 says when to ask again
-        finally:
-            client.delete_global_concurrency_limit_by_name(LIMIT)
+def test_waiting_for_a_slot_asks_again_after_the_servers_retry_after(
+    limit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full limit answers 423 with Retry-After; take_slot waits that long, then takes the slot freed meanwhile."""
+    answers: list[httpx.Response] = []
+    real_send = httpx.Client.send
+
+    def send(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        response = real_send(self, request, **kwargs)
+        if request.url.path.endswith(INCREMENT):
+            answers.append(response)
+        return response
+
+    waits: list[float] = []
+
+    def wait_and_free_a_slot(seconds: float) -> None:  # instead of the wait: a slot frees during it
+        waits.append(seconds)
+        with get_client(sync_client=True) as client:
+            client.release_concurrency_slots([limit], slots=1, occupancy_seconds=seconds).raise_for_status()
+
+    assert take_slot(limit, wait=False) and take_slot(limit, wait=False)
+    monkeypatch.setattr(httpx.Client, "send", send)
+    monkeypatch.setattr(rate_limits, "time", SimpleNamespace(sleep=wait_and_free_a_slot))  # this module's only
+
+    assert take_slot(limit, wait=True)
+
+    assert [answer.status_code for answer in answers] == [423, 200]
+    assert waits == [float(answers[0].headers["Retry-After"])] and waits[0] > 0
+    assert active_slots(limit) == 2

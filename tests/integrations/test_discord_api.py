@@ -10,10 +10,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from discord.http import Route
 from discord.utils import time_snowflake
 from pydantic import SecretStr
 
 from core.collection import CollectionWindow, posts_in_messages
+from core.models import DiscordMessage
 from integrations.discord_api import DiscordApiSource
 from integrations.discord_source import ExportFileSource
 from integrations.errors import SourceError
@@ -201,6 +203,28 @@ def test_works_from_a_thread_and_from_async_code(discord: DiscordEmulator) -> No
 
     results.append(asyncio.run(from_a_coroutine()))
     assert results == [2, 2]
+
+
+def test_two_clients_in_one_process_each_reach_their_own_api_base() -> None:
+    """Interleaved on one event loop (each request yields to the other client), as two flows in one worker
+    could be: each client logs in to, and reads from, its own Discord; discord.py's Route.BASE stays as is."""
+    first, second = DiscordEmulator("first.bot-token"), DiscordEmulator("second.bot-token")
+    for emulator, channel_id, text in [(first, GENERAL, "in the first"), (second, ALPHA, "in the second")]:
+        emulator.add_channel(channel_id, "chat")
+        emulator.add_messages(channel_id, [api_message(snowflake(T0), channel_id, text)])
+
+    async def read_both() -> list[list[DiscordMessage]]:
+        sources = [source(first, GENERAL), source(second, ALPHA)]
+        return await asyncio.gather(*(each._read_messages(SINCE_LAST, {}) for each in sources))
+
+    with first.running(), second.running():
+        [from_first], [from_second] = asyncio.run(read_both())
+
+    assert (from_first.channel_id, from_first.content) == (GENERAL, "in the first")
+    assert (from_second.channel_id, from_second.content) == (ALPHA, "in the second")
+    for emulator in (first, second):
+        assert {request.headers["authorization"] for request in emulator.requests} == {f"Bot {emulator.token}"}
+    assert Route.BASE == "https://discord.com/api/v10"
 
 
 def test_describe_names_the_backend_without_the_token(discord: DiscordEmulator) -> None:

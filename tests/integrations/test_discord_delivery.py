@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 from collections.abc import Iterator
 
 import pytest
+from discord.http import Route
 from pydantic import SecretStr
 
 from integrations.discord_api import (
     CONFIGURED,
     TEMPORARY,
+    Delivered,
     DeliveryError,
     DestinationUnusable,
     DiscordExportDelivery,
@@ -169,3 +172,27 @@ def test_an_unusable_destination_survives_a_result_store() -> None:
     """Prefect pickles a failed run's exception; the schedule hook reads its reason back."""
     error = pickle.loads(pickle.dumps(DestinationUnusable("channel 1 is gone", "unknown channel")))
     assert (str(error), error.reason) == ("channel 1 is gone", "unknown channel")
+
+
+def test_two_deliveries_in_one_process_each_post_to_their_own_api_base() -> None:
+    """Interleaved on one event loop: one posts through its configured webhook, the other through a temporary
+    webhook its bot creates; each reaches only its own Discord, and discord.py's Route.BASE stays as is."""
+    first, second = DiscordEmulator("first.bot-token"), DiscordEmulator("second.bot-token")
+    first.add_channel(BACKUPS, "backups")
+    second.add_channel(OTHER, "backups", guild_id=OTHER_GUILD)
+    with first.running(), second.running():
+        configured = delivery(first, token=None, webhook_url=first.add_webhook(BACKUPS))
+        temporary = delivery(second)
+
+        async def deliver_both() -> list[Delivered]:
+            return await asyncio.gather(
+                configured._deliver(BACKUPS, "to the first", FILES), temporary._deliver(OTHER, "to the second", FILES)
+            )
+
+        to_first, to_second = asyncio.run(deliver_both())
+
+    assert (to_first.via, to_second.via) == (CONFIGURED, TEMPORARY)
+    assert [(post.channel_id, post.content) for post in first.posts] == [(BACKUPS, "to the first")]
+    assert [(post.channel_id, post.content) for post in second.posts] == [(OTHER, "to the second")]
+    assert second.webhooks == {} and len(second.deleted_webhooks) == 1
+    assert Route.BASE == "https://discord.com/api/v10"
