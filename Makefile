@@ -35,6 +35,7 @@ demo: $(DEMO_INSTALLED)
 test: $(TEST_INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(TEST_INSTALLED)

@@ -72,10 +72,10 @@ def status_links_in_message(
 
     pairs: list[tuple[StatusLink, Embed | None]] = []
     for link in links.values():
-        embed = embed_by_status_id.get(link.status_id)
-        if embed and link.handle.lower() == _NO_HANDLE:
-            link = StatusLink(link.status_id, _handle_from_embed(embed) or link.handle)
-        pairs.append((link, embed))
+        preview = embed_by_status_id.get(link.status_id)
+        if preview and link.handle.lower() == _NO_HANDLE:
+            link = StatusLink(link.status_id, _handle_from_embed(preview) or link.handle)
+        pairs.append((link, preview))
     return pairs
 
 

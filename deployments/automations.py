@@ -10,13 +10,15 @@ what differs, so applying again changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 from uuid import UUID
 
 from prefect import get_client
 from prefect.automations import AutomationCore, EventTrigger, SendNotification
 from prefect.blocks.notifications import DiscordWebhook, NotificationBlock, SendgridEmail
 from prefect.client.orchestration import SyncPrefectClient
+from prefect.events.schemas.automations import Posture
+from pydantic import SecretStr
 
 from guildflow.settings import ConfigurationError, Settings
 from tasks.operations import AUTO_PAUSED_EVENT
@@ -60,7 +62,10 @@ def notification_blocks(settings: Settings) -> dict[str, NotificationBlock]:
     if webhook := settings.discord_webhook_parts:
         webhook_id, webhook_token = webhook
         blocks[DISCORD_BLOCK] = DiscordWebhook(
-            webhook_id=webhook_id, webhook_token=webhook_token, botname="guildflow", notify_type="failure"
+            webhook_id=SecretStr(webhook_id),
+            webhook_token=SecretStr(webhook_token),
+            botname="guildflow",
+            notify_type="failure",
         )
     if settings.notify_email_addresses:
         api_key = settings.notify_sendgrid_api_key
@@ -91,11 +96,11 @@ def automation_specs(block_ids: list[UUID]) -> list[AutomationCore]:
             {"prefect.resource.role": "deployment"},
             {"prefect.resource.role": "tag", "prefect.resource.id": f"prefect.tag.{DEPLOYMENT_TAG}"},
         ],
-        posture="Reactive",
+        posture=Posture.Reactive,
         threshold=1,
     )
     auto_paused = EventTrigger(
-        expect={AUTO_PAUSED_EVENT}, match={"prefect.resource.id": "prefect.deployment.*"}, posture="Reactive"
+        expect={AUTO_PAUSED_EVENT}, match={"prefect.resource.id": "prefect.deployment.*"}, posture=Posture.Reactive
     )
     return [
         AutomationCore(
@@ -138,14 +143,15 @@ def apply_automations(settings: Settings) -> list[Applied]:
 
 
 def _apply_block(name: str, block: NotificationBlock) -> tuple[UUID, Outcome]:
+    # Called outside an event loop, Prefect's block methods return their values (typed with their coroutines too).
     try:
-        saved = type(block).load(name)
+        saved = cast(NotificationBlock, type(block).load(name))
     except ValueError:
-        return block.save(name), "created"
+        return cast(UUID, block.save(name)), "created"
     # Fields only: a block's dump also carries its document id and name, which an unsaved one lacks.
     if all(getattr(saved, field) == getattr(block, field) for field in type(block).model_fields):
-        return saved._block_document_id, "unchanged"
-    return block.save(name, overwrite=True), "updated"
+        return cast(UUID, saved._block_document_id), "unchanged"
+    return cast(UUID, block.save(name, overwrite=True)), "updated"
 
 
 def _apply_automation(client: SyncPrefectClient, spec: AutomationCore) -> Outcome:

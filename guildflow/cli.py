@@ -87,7 +87,7 @@ def serve() -> None:
             2,
         )
     prefect_serve(
-        daily_pipeline.to_deployment(
+        daily_pipeline.to_deployment(  # type: ignore[arg-type]  # outside an event loop: the deployment itself
             name=SERVED_DEPLOYMENT_NAME,
             description="The daily pipeline, served by `guildflow serve` (one run at a time).",
             schedules=[daily_schedule(settings)],

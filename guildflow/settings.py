@@ -252,7 +252,7 @@ def default(name: str) -> Any:
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with overrides (flow parameters); bad values raise ConfigurationError."""
-    given = {key: value for key, value in overrides.items() if value is not None}
+    given: dict[str, Any] = {key: value for key, value in overrides.items() if value is not None}
     try:
         return Settings(**given)
     except ValidationError as error:

@@ -288,7 +288,7 @@ class DiscordExportDelivery:
                     channel = await client.fetch_channel(channel_id)
                 if not isinstance(channel, discord.TextChannel):
                     raise DestinationUnusable(
-                        f"Discord channel {channel_id} is a {channel.type} channel; exports are posted in text "
+                        f"Discord channel {channel_id} is a {_kind(channel)} channel; exports are posted in text "
                         "channels",
                         "not a text channel",
                     )
@@ -448,7 +448,7 @@ async def _describe_channel(client: discord.Client, channel_id: int) -> str:
     name = f"#{getattr(channel, 'name', None) or channel_id}"
     if not isinstance(channel, discord.abc.Messageable):
         raise SourceError(
-            f"Discord channel {channel_id} ({name}) is a {channel.type} channel, which has no messages of its "
+            f"Discord channel {channel_id} ({name}) is a {_kind(channel)} channel, which has no messages of its "
             "own: list text channel ids in GUILDFLOW_DISCORD_CHANNELS"
         )
     with _translated_errors(f"reading Discord channel {channel_id}", channel_id):
@@ -528,6 +528,10 @@ def _translated_errors(doing: str, channel_id: int | None) -> Iterator[None]:
             "and GUILDFLOW_DISCORD_API_BASE",
             transient=True,
         ) from None
+
+
+def _kind(channel: object) -> str:
+    return str(getattr(channel, "type", "unknown"))  # every channel has a type; discord.py's stubs miss one
 
 
 def _status(error: discord.HTTPException) -> str:

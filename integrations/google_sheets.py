@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import gspread
 import requests
@@ -159,7 +159,10 @@ class GoogleSheet:
                 f"GUILDFLOW_SHEETS_SERVICE_ACCOUNT is not a usable service account key ({problem}): "
                 "download a new JSON key (Google Cloud console > IAM > Service accounts > Keys > Add key)"
             ) from None
-        http_client = partial(_SheetsHTTPClient, api_base=self.api_base, retry_delays=retry_delays)
+        # gspread builds its client as http_client(auth, session): a partial supplies our other two arguments.
+        http_client = cast(
+            type[HTTPClient], partial(_SheetsHTTPClient, api_base=self.api_base, retry_delays=retry_delays)
+        )
         client = gspread.Client(auth=credentials, http_client=http_client)
         client.set_timeout(timeout)
         self._http: HTTPClient = client.http_client

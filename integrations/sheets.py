@@ -31,6 +31,7 @@ from integrations.local_files import can_write, nearest_existing
 
 CURSORS_TABLE = "Cursors"
 CURSORS_TABLE_COLUMNS: tuple[str, ...] = ("channel_id", "message_id")
+NumberedRows = list[tuple[int, dict[str, str]]]  # (row number, cells by column)
 # Columns a run writes back after analysis, drafting and publishing.
 RESULT_COLUMNS = ("AI Processed", "AI Project", "AI Summary", "AI Keywords", "Daily Post Draft", "Publication Receipt")
 # When another program holds the workbook: SQLite itself waits BUSY_TIMEOUT seconds per attempt, and the
@@ -109,15 +110,18 @@ class SqliteWorkbook:
             raise SheetError(f"workbook {self.path} is not writable ({nearest_existing(self.path)}); {_FIX}")
         if not self.path.exists():
             return "will be created on the first run"
-        counts = self._read(lambda db: {name: _count(db, name) for name in (POSTS_WORKSHEET, ARCHIVE_WORKSHEET)}, {})
+        nothing: dict[str, int] = {}
+        counts = self._read(
+            lambda db: {name: _count(db, name) for name in (POSTS_WORKSHEET, ARCHIVE_WORKSHEET)}, nothing
+        )
         return ", ".join(f"{name}: {count} rows" for name, count in counts.items())
 
     def read_posts(self) -> PostsRead:
-        rows = self._read(lambda db: _numbered_rows(db, POSTS_WORKSHEET, POST_COLUMNS), [])
+        rows = self._read(lambda db: _numbered_rows(db, POSTS_WORKSHEET, POST_COLUMNS), NumberedRows())
         return posts_from_rows(POSTS_WORKSHEET, rows)
 
     def read_rows(self, worksheet: str) -> list[dict[str, str]]:
-        rows = self._read(lambda db: _numbered_rows(db, worksheet, WORKSHEET_COLUMNS[worksheet]), [])
+        rows = self._read(lambda db: _numbered_rows(db, worksheet, WORKSHEET_COLUMNS[worksheet]), NumberedRows())
         return [cells for _, cells in rows]
 
     def known_status_ids(self) -> KnownStatusIds:
@@ -130,11 +134,11 @@ class SqliteWorkbook:
         return status_ids_in_key_cells(self._read(key_cells, {}))
 
     def archived_links(self) -> set[str]:
-        rows = self._read(lambda db: _numbered_rows(db, ARCHIVE_WORKSHEET, (POST_LINK,)), [])
+        rows = self._read(lambda db: _numbered_rows(db, ARCHIVE_WORKSHEET, (POST_LINK,)), NumberedRows())
         return {cells[POST_LINK] for _, cells in rows}
 
     def read_cursors(self) -> Cursors:
-        rows = self._read(lambda db: _numbered_rows(db, CURSORS_TABLE, CURSORS_TABLE_COLUMNS), [])
+        rows = self._read(lambda db: _numbered_rows(db, CURSORS_TABLE, CURSORS_TABLE_COLUMNS), NumberedRows())
         cursors = {}
         for number, cells in rows:
             channel, message = cells["channel_id"], cells["message_id"]
@@ -308,7 +312,7 @@ def _ensure_tables(db: sqlite3.Connection) -> None:
     db.execute(f"CREATE TABLE IF NOT EXISTS {CURSORS_TABLE} (channel_id TEXT PRIMARY KEY, message_id TEXT)")
 
 
-def _numbered_rows(db: sqlite3.Connection, table: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+def _numbered_rows(db: sqlite3.Connection, table: str, columns: tuple[str, ...]) -> NumberedRows:
     """(rowid, cells as text) of each row, in sheet order; cells typed otherwise by hand (numbers, NULL) as text."""
     if not _has_table(db, table):
         return []

@@ -68,12 +68,22 @@ class _SignedForX(HTTPAdapter):
         super().__init__()
         self._api_base, self._timeout = api_base, timeout
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any):
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
         if self._api_base and request.url:
             request.url = self._api_base + request.url.removeprefix(TWEEPY_HOST)
             # requests chose proxies for api.twitter.com; choose again for the real destination (no_proxy).
-            kwargs["proxies"] = requests.utils.get_environ_proxies(request.url)
-        return super().send(request, stream=stream, timeout=timeout or self._timeout, **kwargs)
+            proxies = requests.utils.get_environ_proxies(request.url)
+        return super().send(
+            request, stream=stream, timeout=timeout or self._timeout, verify=verify, cert=cert, proxies=proxies
+        )
 
 
 class _DuplicateContent(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import SecretStr
 
@@ -39,7 +39,7 @@ def _secret_block_value(block_name: str, variable: str) -> str:
     from prefect.blocks.system import Secret
 
     try:
-        value: Any = Secret.load(block_name).get()
+        value: Any = cast(Secret, Secret.load(block_name)).get()  # a Secret: called outside an event loop
     except ValueError:
         raise ConfigurationError(
             f"Prefect Secret block '{block_name}' (from {variable}) does not exist: "

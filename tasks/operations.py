@@ -50,17 +50,23 @@ def superseded_reason(zone: str) -> str | None:
                 deployment_id=FlowRunFilterDeploymentId(any_=[this.deployment_id]),
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PENDING])),
                 expected_start_time=FlowRunFilterExpectedStartTime(
-                    after_=this.expected_start_time, before_=datetime.now(timezone.utc)
+                    after_=this.expected_start_time,
+                    before_=datetime.now(timezone.utc),  # type: ignore[arg-type]  # typed as Prefect's DateTime
                 ),
             ),
             sort=FlowRunSort.EXPECTED_START_TIME_DESC,
             limit=50,
         )
+    start = this.expected_start_time
     newest = next(
-        (run for run in due_later if run.auto_scheduled and run.expected_start_time > this.expected_start_time),
+        (
+            run
+            for run in due_later
+            if run.auto_scheduled and run.expected_start_time and run.expected_start_time > start
+        ),
         None,
     )
-    if newest is None:
+    if newest is None or newest.expected_start_time is None:
         return None
     scheduled = newest.expected_start_time.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
     return f"superseded by the later run {newest.name} scheduled for {scheduled}; its collection catches up everything"

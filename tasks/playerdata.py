@@ -252,7 +252,11 @@ def restore_player_data(pending: PendingRestore, flags_given: list[str]) -> Path
         raise PlayerDataError(refusal)
     real, original = pending.real_target, pending.original
     readable = original is not None and not pending.plan.unreadable
-    content = serialize_like(original, pending.plan.restored) if readable else encode(pending.plan.restored) + b"\n"
+    content = (
+        serialize_like(original, pending.plan.restored)
+        if original is not None and readable
+        else encode(pending.plan.restored) + b"\n"
+    )
     backup = None
     try:
         mode = real.stat().st_mode if original is not None else None
