@@ -147,6 +147,15 @@ class Settings(BaseSettings):
         True, description="A copy folder also keeps the newest export with the most guilds (the last known good)."
     )
 
+    # Deliveries (core.delivery destinations): what each run delivered, so a retry or a re-run never delivers
+    # twice, and how many messages a file destination keeps.
+    delivery_ledger: Path = Field(
+        DATA_DIR / "deliveries.sqlite", description="Record of every part delivered, per run and destination."
+    )
+    file_destination_keep: int = Field(
+        50, ge=1, le=100_000, description="Messages a file: destination keeps in its folder; older ones are deleted."
+    )
+
     @property
     def playerdata_upload_cap(self) -> int:
         return int(self.playerdata_upload_cap_mb * 1024 * 1024)

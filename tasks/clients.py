@@ -9,10 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
+from core.delivery import Destination
 from guildflow.settings import ConfigurationError, Settings
 from integrations.analysis import Analyser, OfflineAnalyser
+from integrations.delivery import Delivery
+from integrations.delivery_ledger import DeliveryLedger
 from integrations.discord_source import ExportFileSource, MessageSource
+from integrations.file_delivery import FileDelivery
 from integrations.ledger import PublishLedger
+from integrations.local_files import can_write
 from integrations.publishers import OutboxPublisher, Publisher
 from integrations.sheets import Sheet, SqliteWorkbook
 
@@ -172,3 +177,24 @@ def _optional_secret(settings: Settings, field: str) -> SecretStr | None:
 
 def publish_ledger(settings: Settings) -> PublishLedger:
     return PublishLedger(settings.ledger)
+
+
+def delivery_ledger(settings: Settings) -> DeliveryLedger:
+    return DeliveryLedger(settings.delivery_ledger)
+
+
+def delivery(settings: Settings, destination: Destination) -> Delivery:
+    """The client that delivers to this destination, with the settings its kind needs."""
+    if destination.kind == "file":
+        return FileDelivery(Path(destination.target), destination.format, settings.file_destination_keep)
+    raise ConfigurationError(f"{destination.describe()}: {destination.kind} destinations are not available yet")
+
+
+def destination_problem(settings: Settings, destination: Destination) -> str | None:
+    """What keeps a delivery to this destination from working, from the settings alone (no network, no secret
+    read), or None when it can work: for a warning before a schedule is made that would fail every run."""
+    if destination.kind == "file":
+        folder = Path(destination.target)
+        writable = can_write(folder) and not folder.is_file()
+        return None if writable else f"{destination.describe()} is not a folder this user can write to"
+    return f"{destination.kind} destinations are not available yet"
