@@ -156,8 +156,9 @@ def parse_destinations(texts: list[str]) -> list[Destination]:
 def message_markdown(message: Message) -> str:
     """The whole message as one Markdown document: a file destination's .md, an email's plain-text part."""
     blocks = []
-    if message.title:
-        blocks.append(f"# [{message.title}]({message.url})" if message.url else f"# {message.title}")
+    title = " ".join(message.title.split())  # a heading is one line
+    if title:
+        blocks.append(f"# [{title}]({message.url})" if message.url else f"# {title}")
     if message.body.strip():
         blocks.append(message.body.strip("\n"))
     if message.fields:

@@ -1,6 +1,6 @@
 """The one settings model. Every value comes from GUILDFLOW_* environment variables (or .env).
 
-This module is a leaf: any layer above core/ may import it; of guildflow it imports only core.errors.
+This module is a leaf: any layer above core/ may import it; of guildflow it imports only core.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from cronsim import CronSim, CronSimError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.email_message import SmtpSecurity
 from core.errors import UserFacingError
 
 AnalysisMode = Literal["summary", "keywords"]
@@ -156,6 +157,27 @@ class Settings(BaseSettings):
         50, ge=1, le=100_000, description="Messages a file: destination keeps in its folder; older ones are deleted."
     )
 
+    # webhook: destinations: each body is signed with HMAC-SHA256 with this secret (shared with the receiver).
+    webhook_signing_secret: SecretStr | None = None
+    webhook_signing_secret_block: str | None = None
+
+    # email: destinations, through an SMTP server.
+    smtp_host: str = Field("", description="SMTP server for email: destinations, e.g. smtp.example.com.")
+    smtp_port: int | None = Field(
+        None, ge=1, le=65535, description="Default: 587 for starttls, 465 for ssl, 25 for none."
+    )
+    smtp_security: SmtpSecurity = Field(
+        "starttls", description="starttls (submission, 587), ssl (implicit TLS, 465) or none (a trusted relay)."
+    )
+    smtp_user: str = Field("", description="SMTP login; empty: no login.")
+    smtp_password: SecretStr | None = None
+    smtp_password_block: str | None = None
+    smtp_from: str = Field("", description="The From address of emails.")
+
+    @property
+    def smtp_port_or_default(self) -> int:
+        return self.smtp_port or {"starttls": 587, "ssl": 465, "none": 25}[self.smtp_security]
+
     @property
     def playerdata_upload_cap(self) -> int:
         return int(self.playerdata_upload_cap_mb * 1024 * 1024)
@@ -203,7 +225,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("notify_email", "notify_email_sender")
+    @field_validator("notify_email", "notify_email_sender", "smtp_from")
     @classmethod
     def _valid_addresses(cls, value: str) -> str:
         for address in _comma_list(value):

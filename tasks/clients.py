@@ -185,6 +185,25 @@ def delivery_ledger(settings: Settings) -> DeliveryLedger:
 
 def delivery(settings: Settings, destination: Destination) -> Delivery:
     """The client that delivers to this destination, with the settings its kind needs."""
+    missing = _missing_configuration(settings, destination)
+    if missing:
+        raise ConfigurationError(f"{destination.describe()}: {missing}")
+    if destination.kind == "webhook":
+        from integrations.webhook_delivery import WebhookDelivery
+
+        return WebhookDelivery(SecretStr(destination.target), secret(settings, "webhook_signing_secret"))
+    if destination.kind == "email":
+        from integrations.email_delivery import EmailDelivery
+
+        return EmailDelivery(
+            settings.smtp_host,
+            settings.smtp_port_or_default,
+            settings.smtp_security,
+            settings.smtp_from,
+            destination.target,
+            user=settings.smtp_user,
+            password=secret(settings, "smtp_password") if settings.smtp_user else None,
+        )
     if destination.kind == "file":
         return FileDelivery(Path(destination.target), destination.format, settings.file_destination_keep)
     raise ConfigurationError(f"{destination.describe()}: {destination.kind} destinations are not available yet")
@@ -193,8 +212,35 @@ def delivery(settings: Settings, destination: Destination) -> Delivery:
 def destination_problem(settings: Settings, destination: Destination) -> str | None:
     """What keeps a delivery to this destination from working, from the settings alone (no network, no secret
     read), or None when it can work: for a warning before a schedule is made that would fail every run."""
+    missing = _missing_configuration(settings, destination)
+    if missing:
+        return f"{destination.describe()}: {missing}"
     if destination.kind == "file":
         folder = Path(destination.target)
-        writable = can_write(folder) and not folder.is_file()
-        return None if writable else f"{destination.describe()} is not a folder this user can write to"
-    return f"{destination.kind} destinations are not available yet"
+        if folder.is_file() or not can_write(folder):
+            return f"{destination.describe()} is not a folder this user can write to"
+    return None
+
+
+def _missing_configuration(settings: Settings, destination: Destination) -> str | None:
+    """The settings a destination of this kind needs and does not have, in words that name them."""
+    if destination.kind == "webhook" and not _secret_given(settings, "webhook_signing_secret"):
+        return (
+            "webhook deliveries are signed: set GUILDFLOW_WEBHOOK_SIGNING_SECRET (a long random string you share with "
+            "the receiver), or put a Prefect Secret block's name in GUILDFLOW_WEBHOOK_SIGNING_SECRET_BLOCK"
+        )
+    if destination.kind == "email":
+        missing = [name for name, value in (("HOST", settings.smtp_host), ("FROM", settings.smtp_from)) if not value]
+        if missing:
+            names = " and ".join(f"GUILDFLOW_SMTP_{name}" for name in missing)
+            return f"email is sent through an SMTP server: set {names} (and GUILDFLOW_SMTP_USER/_PASSWORD to log in)"
+        if settings.smtp_user and not _secret_given(settings, "smtp_password"):
+            return "GUILDFLOW_SMTP_USER is set without GUILDFLOW_SMTP_PASSWORD (or GUILDFLOW_SMTP_PASSWORD_BLOCK)"
+    if destination.kind == "discord":
+        return "discord destinations are not available yet"
+    return None
+
+
+def _secret_given(settings: Settings, field: str) -> bool:
+    value: SecretStr | None = getattr(settings, field)
+    return bool(getattr(settings, f"{field}_block") or (value is not None and value.get_secret_value()))
