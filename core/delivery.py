@@ -32,6 +32,17 @@ EXAMPLES = (
 )
 
 
+DISCORD_WEBHOOK_URL = re.compile(
+    r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/(?P<id>\d{17,20})/(?P<token>[\w.-]+)/?"
+)
+
+
+def discord_webhook_parts(url: str) -> tuple[int, str] | None:
+    """The (id, token) of a Discord webhook URL (as Discord shows it, with or without an API version), else None."""
+    match = DISCORD_WEBHOOK_URL.fullmatch(url.strip())
+    return (int(match["id"]), match["token"]) if match else None
+
+
 class DestinationError(UserFacingError, ValueError):
     """A destination written wrong; the message shows the forms that work."""
 

@@ -15,6 +15,7 @@ from cronsim import CronSim, CronSimError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.delivery import discord_webhook_parts
 from core.email_message import SmtpSecurity
 from core.errors import UserFacingError
 
@@ -30,9 +31,6 @@ PrefectServerMode = Literal["background", "temporary"]
 DATA_DIR = Path(".guildflow")
 _CRON_ANCHOR = datetime(2026, 1, 1, tzinfo=timezone.utc)
 _EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_DISCORD_WEBHOOK = re.compile(
-    r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/(?P<id>\d+)/(?P<token>[\w-]+)/?"
-)
 
 
 class ConfigurationError(UserFacingError, ValueError):
@@ -199,9 +197,9 @@ class Settings(BaseSettings):
         """The (id, token) of GUILDFLOW_NOTIFY_DISCORD_WEBHOOK, or None when it is not set."""
         if self.notify_discord_webhook is None or not self.notify_discord_webhook.get_secret_value():
             return None
-        match = _DISCORD_WEBHOOK.fullmatch(self.notify_discord_webhook.get_secret_value().strip())
-        assert match is not None  # validated on load
-        return match["id"], match["token"]
+        parts = discord_webhook_parts(self.notify_discord_webhook.get_secret_value())
+        assert parts is not None  # validated on load
+        return str(parts[0]), parts[1]
 
     @field_validator("discord_channels", "playerdata_all_channels")
     @classmethod
@@ -213,11 +211,7 @@ class Settings(BaseSettings):
     @field_validator("notify_discord_webhook")
     @classmethod
     def _valid_discord_webhook(cls, value: SecretStr | None) -> SecretStr | None:
-        if (
-            value is not None
-            and value.get_secret_value()
-            and not _DISCORD_WEBHOOK.fullmatch(value.get_secret_value().strip())
-        ):
+        if value is not None and value.get_secret_value() and discord_webhook_parts(value.get_secret_value()) is None:
             # The value is a secret: say what shape it must have, never echo it.
             raise ValueError(
                 "is not a Discord webhook URL; copy it from the channel's Integrations > Webhooks "

@@ -36,7 +36,8 @@ def _delivery_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> 
 def _delivery_run_name() -> str:
     # Never from str(destination): a webhook URL may hold a token. describe() shows its host only.
     parameters = task_run.parameters
-    return f"deliver {parameters['message'].title or 'message'!r} to {parameters['destination'].describe()}"
+    title = parameters["message"].title
+    return f"deliver {repr(title) if title else 'a message'} to {parameters['destination'].describe()}"
 
 
 @task(

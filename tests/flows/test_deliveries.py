@@ -3,6 +3,7 @@ the run Failed when one failed, and never twice in a run (task retries, re-runs 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,12 @@ from prefect.states import Scheduled
 
 from core.delivery import Message, parse_destinations
 from guildflow.settings import load_settings
-from tasks.deliver import DeliveriesFailed, DeliveryOutcome, deliver_everywhere, raise_if_any_failed
+from integrations.delivery import Receipt
+from tasks.deliver import DeliveriesFailed, DeliveryOutcome, deliver_everywhere, deliver_message, raise_if_any_failed
+from tests.emulators.base import Fault, Response
+from tests.emulators.discord import DiscordEmulator
+from tests.emulators.smtp import HOST, SmtpServer
+from tests.emulators.webhook_receiver import WebhookReceiver
 
 MESSAGE = Message("Weekly summary", "Five new projects this week.")
 
@@ -86,3 +92,92 @@ def test_outside_a_flow_each_destination_still_gets_its_status(guildflow_env: Pa
 def test_a_destination_that_cannot_work_fails_with_its_reason(guildflow_env: Path, kind: str) -> None:
     [outcome] = deliver_everywhere(load_settings(), parse_destinations([kind]), MESSAGE)
     assert outcome.status == "failed" and outcome.message
+
+
+# Every kind against its emulator
+
+
+DISCORD_CHANNEL = 1_300_000_000_000_000_111
+Services = tuple[DiscordEmulator, WebhookReceiver, SmtpServer]
+
+
+@pytest.fixture
+def services(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    """The Discord emulator, a webhook receiver and an SMTP server (STARTTLS, a login), in the settings."""
+    discord, receiver = DiscordEmulator(), WebhookReceiver()
+    discord.add_channel(DISCORD_CHANNEL, "summaries")
+    smtp = SmtpServer(guildflow_env, user="bot", password="pw")
+    with discord.running(), receiver.running(), smtp.running():
+        for name, value in {
+            "DISCORD_TOKEN": discord.token,
+            "DISCORD_API_BASE": discord.api_base,
+            "WEBHOOK_SIGNING_SECRET": receiver.secret,
+            "SMTP_HOST": HOST,
+            "SMTP_PORT": str(smtp.port),
+            "SMTP_USER": "bot",
+            "SMTP_PASSWORD": "pw",
+            "SMTP_FROM": "guildflow@example.org",
+        }.items():
+            monkeypatch.setenv(f"GUILDFLOW_{name}", value)
+        monkeypatch.setenv("SSL_CERT_FILE", str(smtp.cert_file))  # the default TLS context trusts the test's CA
+        yield discord, receiver, smtp
+
+
+def test_each_kind_gets_the_message_and_a_gone_one_does_not_stop_them(guildflow_env: Path, services: Services) -> None:
+    discord, receiver, smtp = services
+    receiver.gone.add("old")
+    destinations = [
+        f"discord:{DISCORD_CHANNEL}",
+        f"webhook:{receiver.hook_url('old')}",
+        f"webhook:{receiver.hook_url('alerts')}",
+        "email:admin@example.org",
+        f"file:{guildflow_env / 'out'}:json",
+    ]
+    with get_client(sync_client=True) as client:
+        flow_run = client.create_flow_run(
+            deliver_test, parameters={"destinations": destinations, "title": MESSAGE.title, "body": MESSAGE.body}
+        )
+    failed = run(flow_run)
+
+    assert failed.state_type == StateType.FAILED
+    error = failed.state.result(raise_on_failure=False)
+    assert isinstance(error, DeliveriesFailed)
+    assert [(o.status, o.reason) for o in error.outcomes] == [
+        ("delivered", ""),
+        ("unusable", "webhook gone (404)"),
+        ("delivered", ""),
+        ("delivered", ""),
+        ("delivered", ""),
+    ]
+    assert discord.posts[0].embeds[0]["title"] == MESSAGE.title
+    assert [received.document["body"] for received in receiver.received] == [MESSAGE.body]
+    assert smtp.messages[0]["Subject"] == MESSAGE.title
+    assert len(list((guildflow_env / "out").glob("*.json"))) == 1
+
+    with get_client(sync_client=True) as client:  # the same run again (the UI's Retry): nothing twice
+        client.set_flow_run_state(flow_run.id, Scheduled(), force=True)
+    again = run(flow_run).state.result(raise_on_failure=False)
+    assert [o.earlier for o in again.outcomes] == [True, False, True, True, True]
+    assert (len(discord.posts), len(receiver.received), len(smtp.messages)) == (1, 1, 1)
+    assert len(list((guildflow_env / "out").glob("*.json"))) == 1
+
+
+@flow(name="deliver-in-parts-test", persist_result=True)
+def deliver_in_parts(channel: int, body: str) -> Receipt:
+    """The task alone, with retries that do not wait (the policy's 2 s backoff is for real outages)."""
+    destination = parse_destinations([f"discord:{channel}:markdown"])[0]
+    return deliver_message.with_options(retry_delay_seconds=0)(load_settings(), destination, Message("", body), "run-a")
+
+
+def test_a_retried_task_posts_only_the_parts_not_yet_posted(
+    services: Services,
+) -> None:
+    discord, _, _ = services
+    unavailable = Response.json({"message": "Service Unavailable", "code": 0}, 503)
+    discord.fail_next(Fault(unavailable, method="POST", path_pattern=r"/messages$", skip=1))  # the 2nd post fails
+    body = "\n\n".join(letter * 1900 for letter in "abc")  # three Discord messages
+
+    receipt = deliver_in_parts(DISCORD_CHANNEL, body)
+
+    assert [post.content[0] for post in discord.posts] == ["a", "b", "c"]  # "a" once, though the task ran twice
+    assert discord.calls("POST", r"/messages$") == 4 and len(receipt.part_ids) == 3
