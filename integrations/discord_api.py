@@ -179,8 +179,8 @@ class DiscordDelivery:
         self._webhook_label = OWN if channel_id is None else CONFIGURED
 
     def describe(self) -> str:
-        if self.channel_id is None:
-            return CoreDestination("webhook", "https://discord.com/api/webhooks/").describe()
+        if self._webhook_url is not None and self.channel_id is None:
+            return CoreDestination("webhook", self._webhook_url.get_secret_value()).describe()  # its host only
         return CoreDestination("discord", str(self.channel_id), self.format).describe()
 
     def check(self) -> str:
@@ -214,8 +214,7 @@ class DiscordDelivery:
         """post(item, nonce) -> message id, through the webhook when there is one for this channel, else the bot."""
         async with aiohttp.ClientSession() as session:
             webhook = await self._webhook(session)
-            if self._posts_through(webhook):
-                assert webhook is not None
+            if webhook is not None and self._posts_through(webhook):
                 yield lambda item, nonce: self._post_through_webhook(webhook, item)
                 return
         async with self._client(webhook) as client:
@@ -259,9 +258,9 @@ class DiscordDelivery:
         guild_id = getattr(channel, "guild_id", None) or getattr(getattr(channel, "guild", None), "id", None)
         return DiscordChannel(self.channel_id, guild_id, f"#{getattr(channel, 'name', None) or self.channel_id}")
 
-    def _posts_through(self, webhook: discord.Webhook | None) -> bool:
+    def _posts_through(self, webhook: discord.Webhook) -> bool:
         """Whether to post through this webhook: the destination's own, or the configured one of this channel."""
-        return webhook is not None and (self.channel_id is None or webhook.channel_id == self.channel_id)
+        return self.channel_id is None or webhook.channel_id == self.channel_id
 
     async def _webhook(self, session: aiohttp.ClientSession, *, fetch: bool = False) -> discord.Webhook | None:
         """The destination's own webhook, or the configured one (fetched, so its channel and guild are known);

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from pydantic import SecretStr
 
-from core.delivery import Message
+from core.delivery import Destination, Message
 from core.email_message import SmtpSecurity, email_message, email_message_id
 from integrations.delivery import DeliveryError, DeliveryProgress, DestinationUnusable, Receipt
 
@@ -51,15 +51,16 @@ class EmailDelivery:
         return f"SMTP server {self.host}:{self.port} answers ({self.security}, {login}); nothing sent"
 
     def deliver(self, message: Message, progress: DeliveryProgress) -> Receipt:
+        where = Destination("email", self.recipient).describe()
         delivered = progress.delivered_parts()
         if delivered:
-            return Receipt(self.describe(), delivered)
+            return Receipt(where, delivered)
         message_id = email_message_id(progress.part_key(0), self.sender)
         email = email_message(message, self.sender, self.recipient, message_id, datetime.now(timezone.utc))
         with self._session() as smtp, self._errors("sending"):
             smtp.send_message(email)
         progress.record_part(0, message_id)
-        return Receipt(self.describe(), [message_id])
+        return Receipt(where, [message_id])
 
     @contextmanager
     def _session(self) -> Iterator[smtplib.SMTP]:

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from core.delivery import (
+    Destination,
     Message,
     attachment_file_name,
     message_document,
@@ -29,11 +30,11 @@ class FileDelivery:
         self.keep = keep
 
     def describe(self) -> str:
-        return f"folder {self.folder} ({self.format})"
+        return Destination("file", str(self.folder), self.format).describe()
 
     def check(self) -> str:
         if self.folder.is_file() or not can_write(self.folder):
-            raise DeliveryError(f"{self.describe()} is not writable: fix its permissions or choose another folder")
+            raise DeliveryError(f"folder {self.folder} is not writable: fix its permissions or choose another folder")
         return f"writable, keeps the last {self.keep} messages"
 
     def deliver(self, message: Message, progress: DeliveryProgress) -> Receipt:

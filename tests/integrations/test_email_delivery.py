@@ -52,6 +52,7 @@ def test_a_message_arrives_as_text_html_and_attachments(tmp_path: Path, ledger: 
     assert smtp.logins == ["bot"] and smtp.envelopes == [(SENDER, [RECIPIENT])]
     assert received["Subject"] == "Weekly summary" and received["From"] == SENDER and received["To"] == RECIPIENT
     assert receipt.part_ids == [received["Message-ID"]] and received["Message-ID"].endswith("@example.org>")
+    assert receipt.destination == f"email {RECIPIENT}"
     assert received.get_content_type() == "multipart/mixed"
     text = received.get_body(("plain",)).get_content().replace("\r\n", "\n")
     html = received.get_body(("html",)).get_content()

@@ -29,7 +29,7 @@ def test_markdown_goes_in_one_file_with_its_attachments_beside_it(tmp_path: Path
     assert sorted(path.name for path in folder.iterdir()) == [f"{stem}.data.json", name]
     assert (folder / name).read_text().startswith("# Daily report\n\nAll **good**.\n")
     assert (folder / f"{stem}.data.json").read_bytes() == b'{"a": 1}'
-    assert receipt.destination == f"folder {folder} (markdown)"
+    assert receipt.destination == f"file {folder}"
 
 
 def test_json_is_one_document(tmp_path: Path, ledger: DeliveryLedger) -> None:
