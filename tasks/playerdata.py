@@ -19,6 +19,7 @@ from prefect.logging.loggers import flow_run_logger
 from prefect.runtime import deployment as current_deployment
 from prefect.states import State
 
+from core.delivery import Message
 from core.playerdata import (
     COPY_INDEX,
     ExportPlan,
@@ -51,13 +52,14 @@ from core.playerdata_export import (
     check_same_guild,
     consecutive_failures,
     export_message,
+    export_post,
 )
 from guildflow.settings import Settings, load_settings
-from integrations.discord_api import Delivered, DestinationUnusable
+from integrations.delivery import DestinationUnusable
 from integrations.local_files import write_atomically
 from tasks import clients, playerdata_schedules
+from tasks.deliver import deliver_everywhere
 from tasks.operations import FAILED
-from tasks.policy import RETRY_DELAYS, retry_unless_permanent
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,8 @@ def check_destination(settings: Settings, target: ExportTarget, player_data: Pla
         return
     check_channel_allowed(target, settings.playerdata_all_channel_ids)
     if target.export_type == "server":
-        destination = clients.export_delivery(settings).destination(int(target.channel_id))
-        check_same_guild(target, str(destination.guild_id) if destination.guild_id else None)
+        channel = clients.discord_delivery(settings, target.destination).channel()
+        check_same_guild(target, str(channel.guild_id) if channel.guild_id else None)
 
 
 @task(name="plan export files", cache_policy=NO_CACHE, persist_result=False)
@@ -123,37 +125,18 @@ def next_export(target: ExportTarget) -> datetime | None:
     return playerdata_schedules.next_run(target, UUID(deployment_id) if deployment_id else None)
 
 
-def message_text(
+def message_to_post(
     target: ExportTarget,
     player_data: PlayerDataFile,
     plan: ExportPlan,
     exported_at: datetime,
     next_at: datetime | None,
     degraded: str = "",
-) -> str:
+) -> Message:
+    """The export's message: what, when, how big, the next export; with the file(s)."""
     guilds = [target.guild_id] if target.guild_id else list(player_data.guilds)
     names = [player_data.guilds.get(guild, "Unknown") for guild in guilds]
-    return export_message(target, plan, exported_at, names, next_at, degraded)
-
-
-@task(
-    name="post export",
-    retries=2,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_condition_fn=retry_unless_permanent,
-    cache_policy=NO_CACHE,
-    persist_result=False,
-)
-def post_export(settings: Settings, target: ExportTarget, message: str, plan: ExportPlan) -> Delivered:
-    """One message with the file(s) in the channel (more only past Discord's per-message limits)."""
-    delivered = clients.export_delivery(settings).deliver(
-        int(target.channel_id or 0), message, [(file.name, file.content) for file in plan.files]
-    )
-    logger = get_run_logger()
-    for warning in delivered.warnings:
-        logger.warning(warning)
-    logger.info("posted %s through %s", ", ".join(delivered.attachments), delivered.via)
-    return delivered
+    return export_post(export_message(target, plan, exported_at, names, next_at, degraded), plan)
 
 
 @task(name="compare with the previous copy", cache_policy=NO_CACHE, persist_result=False)
@@ -324,6 +307,9 @@ def _post_pause_notice(target: ExportTarget, reason: str, logger: Any) -> None:
         "An admin can fix the cause and resume it with `guildflow export schedule`."
     )
     try:
-        clients.export_delivery(load_settings()).post_notice(int(target.channel_id or 0), notice)
-    except Exception as error:  # the channel may be the problem; the pause is recorded on the run anyway
-        logger.warning("Could not post the pause notice to channel %s: %s", target.channel_id, error)
+        [outcome] = deliver_everywhere(load_settings(), [target.destination], Message("", notice))
+        problem = outcome.message
+    except Exception as error:  # the settings, say; the pause is recorded on the run anyway
+        problem = str(error)
+    if problem:  # the channel may be the problem
+        logger.warning("Could not post the pause notice to channel %s: %s", target.channel_id, problem)
