@@ -144,7 +144,9 @@ def export_sheet(
     from tasks import clients
 
     try:
-        rows = export_worksheet(clients.sheet(settings), worksheet, path)
+        exported = export_worksheet(clients.sheet(settings), worksheet, path)
     except IntegrationError as error:
         fail(str(error))
-    typer.echo(f"wrote {rows} rows of {worksheet} to {path}")
+    for note in exported.notes:
+        typer.secho(note, fg="yellow", err=True)
+    typer.echo(f"wrote {exported.rows} rows of {worksheet} to {path}")

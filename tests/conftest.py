@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,17 @@ os.environ["PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW"] = "ignore"
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_EXPORTS = str(REPO / "examples" / "discord" / "*.json")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_background_server_left() -> Iterator[None]:
+    """No test may leave a background Prefect server (guildflow/prefect_api.py) running in the tests' PREFECT_HOME."""
+    yield
+    pid_file = Path(os.environ["PREFECT_HOME"]) / "server.pid"
+    if pid_file.exists():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        pytest.fail("a test started the background Prefect server and left it running (stopped now)")
 
 
 @pytest.fixture(scope="session")
@@ -39,5 +52,7 @@ def guildflow_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GUILDFLOW_WORKBOOK", str(tmp_path / "workbook.sqlite"))
     monkeypatch.setenv("GUILDFLOW_OUTBOX", str(tmp_path / "outbox"))
     monkeypatch.setenv("GUILDFLOW_LEDGER", str(tmp_path / "ledger.sqlite"))
+    # A command run in-process without a Prefect API never leaves a background server behind.
+    monkeypatch.setenv("GUILDFLOW_PREFECT_SERVER", "temporary")
     monkeypatch.chdir(tmp_path)  # so a developer's .env in the repo cannot leak in
     return tmp_path

@@ -56,26 +56,26 @@ def test_check_names_a_corrupt_export(guildflow_env: Path, monkeypatch) -> None:
     ],
 )
 def test_check_puts_a_malformed_export_on_one_line(
-    guildflow_env: Path, monkeypatch: pytest.MonkeyPatch, document: object, expected: str
+    guildflow_env: Path, monkeypatch: pytest.MonkeyPatch, document: object, expected: str, prefect_harness: None
 ) -> None:
     bad = guildflow_env / "export.json"
     bad.write_text(document if isinstance(document, str) else json.dumps(document))
     monkeypatch.setenv("GUILDFLOW_DISCORD_EXPORT", str(bad))
-    with temporary_settings(restore_defaults={"api.url"}):
-        result = runner.invoke(app, ["check"])
+    result = runner.invoke(app, ["check"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # a clean exit, nothing raised
     [line] = [line for line in result.output.splitlines() if "discord" in line]
     assert line.startswith("FAIL discord") and "export.json" in line and expected in line
     assert "Traceback" not in result.output
 
 
-def test_check_reports_an_unexpected_failure_on_one_line(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_reports_an_unexpected_failure_on_one_line(
+    guildflow_env: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness: None
+) -> None:
     def broken(self) -> str:
         raise KeyError("surprise")
 
     monkeypatch.setattr("integrations.discord_source.ExportFileSource.check", broken)
-    with temporary_settings(restore_defaults={"api.url"}):
-        result = runner.invoke(app, ["check"])
+    result = runner.invoke(app, ["check"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "FAIL discord" in result.output and "the check itself failed (KeyError: 'surprise')" in result.output
     assert "ok   sheet" in result.output  # the other services are still checked
