@@ -8,7 +8,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from guildflow.cli_common import connect_prefect, fail, flow_outcome, require_prefect_server, settings_or_exit
+from guildflow.cli_common import (
+    connect_prefect,
+    fail,
+    finish_with_prefect,
+    flow_outcome,
+    require_prefect_server,
+    settings_or_exit,
+)
 from guildflow.export_cli import export_app
 
 app = typer.Typer(help="A Discord community's content and data chores as Prefect flows.", no_args_is_help=True)
@@ -38,6 +45,7 @@ def run_daily(
     from tasks.report import REPORT_ARTIFACT_KEY
 
     state = daily_pipeline(**daily_parameters(settings), return_state=True)
+    finish_with_prefect(state)
     outcome = flow_outcome(state)
     if isinstance(outcome, BaseException):
         message = str(outcome) if isinstance(outcome, PipelineFailed) else f"daily pipeline failed: {outcome}"
@@ -57,8 +65,9 @@ def check() -> None:
 
     typer.echo(f"schedule: '{settings.schedule_cron}' in {settings.timezone}")
     failures = 0
-    prefect = prefect_api_check(settings, say=lambda line: typer.echo(line, err=True))
-    for result in [prefect, *service_checks(settings)]:
+    results = [prefect_api_check(settings, say=lambda line: typer.echo(line, err=True)), *service_checks(settings)]
+    finish_with_prefect()
+    for result in results:
         failures += not result.ok
         mark = typer.style("ok  ", fg="green") if result.ok else typer.style("FAIL", fg="red")
         typer.echo(f"{mark} {result.service:<10} {result.backend}: {result.detail}")

@@ -37,6 +37,15 @@ def connect_prefect(settings: Settings) -> str:
         fail(str(error))
 
 
+def finish_with_prefect(state: State | None = None) -> None:
+    """Before the command's last line, given the final state of the flow run it started (if any): what Prefect
+    still has to send or print comes now (guildflow.prefect_api.finish_with_prefect), so the terminal ends with
+    our report or our error."""
+    from guildflow.prefect_api import finish_with_prefect as finish
+
+    finish(state.state_details.flow_run_id if state is not None else None)
+
+
 def require_prefect_server(what: str) -> None:
     from prefect.settings import PREFECT_API_URL
 

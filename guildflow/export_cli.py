@@ -11,7 +11,14 @@ import typer
 
 from core.playerdata import ALLOW_REMOVALS, REPLACE_UNREADABLE, PlayerDataError
 from core.playerdata_export import ExportTarget, check_channel_allowed, schedule_interval
-from guildflow.cli_common import connect_prefect, fail, flow_outcome, require_prefect_server, settings_or_exit
+from guildflow.cli_common import (
+    connect_prefect,
+    fail,
+    finish_with_prefect,
+    flow_outcome,
+    require_prefect_server,
+    settings_or_exit,
+)
 
 export_app = typer.Typer(
     help="Back up the game bot's playerData.json to Discord, now or on a schedule; restore from a backup.",
@@ -58,6 +65,7 @@ def export_now(
         copy_to=str(copy_to) if copy_to else None,
         return_state=True,
     )
+    finish_with_prefect(state)
     outcome = flow_outcome(state)
     if isinstance(outcome, BaseException):
         fail(f"export failed: {outcome}")

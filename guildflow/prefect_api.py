@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 
@@ -37,6 +38,7 @@ LOCK_FILE = "guildflow-server.lock"
 POLL_SECONDS = 0.25
 PROGRESS_EVERY = 10.0  # seconds between "still starting" lines
 STOP_FIX = "stop it with `prefect server stop`"
+DRAIN_TIMEOUT = 30.0  # seconds for Prefect's workers to send what they hold when a command ends
 
 
 class PrefectUnavailable(ConfigurationError):
@@ -78,6 +80,47 @@ def use_prefect_api(mode: str, say: Callable[[str], None]) -> str:
     os.environ["PREFECT_API_URL"] = server.url
     _refresh_prefect_settings()
     return f"{server.url} ({'started' if server.started else 'running'} in the background; {STOP_FIX})"
+
+
+def finish_with_prefect(flow_run_id: UUID | None = None, timeout: float = DRAIN_TIMEOUT) -> None:
+    """Call before a command prints its last line: send the logs and events Prefect's background workers still
+    hold and, on Prefect's temporary server, stop it now instead of at interpreter exit, so that whatever Prefect
+    prints on its way out ("Stopping temporary server ...") comes before that line.
+
+    The temporary server records a task run's states from the events the client sent; stopped while it still
+    works through them, it prints "Error flushing ... CancelledError" tracebacks (Prefect 3.9.1 cancels its own
+    last flush). So it is stopped only once it shows every task run of flow_run_id finished (or after timeout)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    deadline = time.monotonic() + timeout
+    APILogWorker.drain_all(timeout=timeout)
+    EventsWorker.drain_all(timeout=timeout)
+    if configured_api_url():  # a server that outlives this command
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    if flow_run_id is not None:
+        _wait_for_task_runs_recorded(flow_run_id, deadline)
+    SubprocessASGIServer().stop()  # the temporary server Prefect's client started (its default instance)
+
+
+def _wait_for_task_runs_recorded(flow_run_id: UUID, deadline: float) -> None:
+    """Until two polls in a row show the same task runs of the flow run, all in final states (the server records
+    events in the order they were sent, so by then it has recorded the last), or the deadline passes."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    finished_before: set[UUID] | None = None
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+            finished = all(task_run.state is not None and task_run.state.is_final() for task_run in task_runs)
+            ids = {task_run.id for task_run in task_runs}
+            if finished and ids == finished_before:
+                return
+            finished_before = ids if finished else None
+            time.sleep(POLL_SECONDS)
 
 
 def _refresh_prefect_settings() -> None:

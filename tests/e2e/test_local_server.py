@@ -1,6 +1,7 @@
 """Without PREFECT_API_URL, `guildflow` starts Prefect's server once in the background and later commands
 reuse it (the one-shot command costs seconds, not a temporary server's half minute); `prefect server stop`
-stops it. Real subprocesses, a fresh PREFECT_HOME and a free port."""
+stops it. With GUILDFLOW_PREFECT_SERVER=temporary, Prefect's temporary server lives inside the command. Either
+way the terminal's last line is ours. Real subprocesses, a fresh PREFECT_HOME and a free port."""
 
 from __future__ import annotations
 
@@ -50,6 +51,24 @@ def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[
     )
 
 
+def terminal(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The command's output as a terminal shows it: stdout and stderr interleaved, in result.stdout."""
+    return subprocess.run(
+        command,
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=CLI_WITHIN,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def last_line(output: str) -> str:
+    return [line for line in output.splitlines() if line.strip()][-1]
+
+
 def answers(url: str) -> bool:
     try:
         return httpx.get(f"{url}/health", timeout=2).status_code == 200
@@ -67,10 +86,10 @@ def test_started_once_reused_then_stopped(local_env: dict[str, str]) -> None:
     assert f"ok   prefect    {api}" in checked.stdout
     assert answers(api) and pid_file.exists()
 
-    first = run([GUILDFLOW, "run", "daily"], local_env)
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert "Starting a local Prefect server" not in first.stderr  # reused
-    assert "daily pipeline completed" in first.stdout
+    first = terminal([GUILDFLOW, "run", "daily"], local_env)
+    assert first.returncode == 0, first.stdout
+    assert "Starting a local Prefect server" not in first.stdout  # reused
+    assert last_line(first.stdout).startswith("daily pipeline completed in "), first.stdout
     runs = httpx.post(f"{api}/flow_runs/filter", json={}, timeout=10).json()
     assert [run["name"] for run in runs if run["state_type"] == "COMPLETED"], "the run's history is on the server"
 
@@ -82,3 +101,22 @@ def test_started_once_reused_then_stopped(local_env: dict[str, str]) -> None:
     os.close(server)
     assert exited, f"the server did not exit within {STOP_WITHIN} s of `prefect server stop`"
     assert not answers(api)
+
+
+def test_on_a_temporary_server_the_last_line_is_ours(local_env: dict[str, str]) -> None:
+    """Prefect stops its temporary server as the command ends, logging that it does, and a server stopped while it
+    still records the run's task runs prints "Error flushing ... CancelledError" tracebacks: both before our
+    report's last line, or our error's, and the second not at all."""
+    env = {**local_env, "GUILDFLOW_PREFECT_SERVER": "temporary"}
+    done = terminal([GUILDFLOW, "run", "daily"], env)
+    assert done.returncode == 0, done.stdout
+    assert "Stopping temporary server" in done.stdout and "Traceback" not in done.stdout, done.stdout
+    assert last_line(done.stdout).startswith("daily pipeline completed in "), done.stdout
+
+    failed = terminal([GUILDFLOW, "run", "daily"], {**env, "GUILDFLOW_DISCORD_EXPORT": "nowhere/*.json"})
+    assert failed.returncode == 1, failed.stdout
+    assert "Traceback" not in failed.stdout, failed.stdout
+    assert last_line(failed.stdout).startswith("daily pipeline failed in: collect (no Discord export matches"), (
+        failed.stdout
+    )
+    assert not (Path(local_env["PREFECT_HOME"]) / "server.pid").exists()  # no background server was started

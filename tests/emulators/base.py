@@ -2,8 +2,12 @@
 
 Each emulator subclasses Emulator, registers routes, and keeps its own state (channels, sheets,
 tweets...). The base gives every emulator the same tools: an ephemeral port in a background thread,
-a log of every request (so tests can count API calls), and queued faults (an error status with the
-service's own retry signal, a malformed body, or a response held back past the client's timeout).
+a log of every request (so tests can count API calls), and faults: queued for the next matching requests, or
+planned by request number (the fault campaign's seeded plans). A fault is an error status with the service's
+own retry signal (each emulator's throttled() and server_error()), a malformed body, a response held back past
+the client's timeout, or a connection closed with no answer; optionally after the service did the work, so the
+change happened and the client cannot tell. A request whose body arrives cut short (its client died while
+sending) is dropped unanswered and unhandled, as a real service drops it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,6 +61,8 @@ class Fault:
     malformed: bool = False  # 200 with a body that is not JSON
     hold_seconds: float = 0.0  # answer only after this long (a client timeout)
     hold_until: threading.Event | None = None  # answer only once the test sets this (then as usual)
+    drop: bool = False  # close the connection with no answer (what a client sees when its timeout runs out)
+    done_first: bool = False  # the service does the work before the fault answers: the change happened
     method: str | None = None
     path_pattern: str | None = None  # regex searched in the path
     times: int = 1
@@ -69,6 +75,10 @@ class Fault:
 
 
 Handler = Callable[[Request], Response]
+
+
+class _CutShort(Exception):
+    """The connection closed before the whole request body arrived."""
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -85,6 +95,8 @@ class Emulator:
         self.requests: list[Request] = []
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._faults: list[Fault] = []
+        self._planned: dict[int, Fault] = {}  # by request number, 1-based
+        self.faults_hit: list[tuple[int, Fault]] = []  # (request number, fault) of each planned fault answered
         self._lock = threading.Lock()
         self._release = threading.Event()  # set on stop, so held responses end at once
         self._server: ThreadingHTTPServer | None = None
@@ -107,6 +119,20 @@ class Emulator:
     def fail_next(self, fault: Fault) -> None:
         with self._lock:
             self._faults.append(fault)
+
+    def plan_faults(self, faults: Mapping[int, Fault]) -> None:
+        """Answer the request with this number (1-based, counting every request since the emulator was made)
+        with its fault, whatever it asks for."""
+        with self._lock:
+            self._planned.update(faults)
+
+    def throttled(self) -> Response:
+        """The service's 429, with its own retry signal (a short one: tests should not wait)."""
+        return Response.json({"error": "rate limited"}, status=429, headers={"Retry-After": "1"})
+
+    def server_error(self, status: int = 503) -> Response:
+        """The service's answer when it fails (a 5xx status)."""
+        return Response.json({"error": "server error"}, status=status)
 
     def calls(self, method: str | None = None, path_pattern: str | None = None) -> int:
         """How many requests matched (all of them by default), faults included."""
@@ -135,28 +161,38 @@ class Emulator:
 
     # --- dispatch -------------------------------------------------------------------------------
 
-    def _answer(self, request: Request) -> Response:
+    def _answer(self, request: Request) -> Response | None:
+        """The answer to send, or None to close the connection without one."""
         with self._lock:
             self.requests.append(request)
-            fault = next((fault for fault in self._faults if fault.matches(request)), None)
-            if fault is not None and fault.skip:
-                fault.skip -= 1
-                fault = None
-            elif fault is not None:
-                fault.times -= 1
-                if fault.times <= 0:
-                    self._faults.remove(fault)
+            fault = self._planned.pop(len(self.requests), None)
+            if fault is not None:
+                self.faults_hit.append((len(self.requests), fault))
+            else:
+                fault = next((fault for fault in self._faults if fault.matches(request)), None)
+                if fault is not None and fault.skip:
+                    fault.skip -= 1
+                    fault = None
+                elif fault is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
         if self.latency_seconds:
             self._release.wait(self.latency_seconds)
-        if fault is not None:
-            if fault.hold_seconds:
-                self._release.wait(fault.hold_seconds)
-            if fault.hold_until is not None:
-                fault.hold_until.wait()
-            if fault.malformed:
-                return Response(200, b"{not json", {"Content-Type": "application/json"})
-            if fault.response is not None:
-                return fault.response
+        if fault is None:
+            return self._handle(request)
+        done = self._handle(request) if fault.done_first else None
+        if fault.hold_seconds:
+            self._release.wait(fault.hold_seconds)
+        if fault.hold_until is not None:
+            fault.hold_until.wait()
+        if fault.drop:
+            return None
+        if fault.malformed:
+            return Response(done.status if done else 200, b"{not json", {"Content-Type": "application/json"})
+        return fault.response or done or self._handle(request)
+
+    def _handle(self, request: Request) -> Response:
         for method, pattern, handler in self._routes:
             match = pattern.fullmatch(request.path)
             if method == request.method and match:
@@ -174,14 +210,22 @@ class Emulator:
 
             def _handle(self) -> None:
                 parts = urlsplit(self.path)
+                try:
+                    body = self._body()
+                except _CutShort:
+                    self.close_connection = True
+                    return
                 request = Request(
                     method=self.command,
                     path=parts.path,
                     query=parse_qs(parts.query, keep_blank_values=True),
                     headers={name.lower(): value for name, value in self.headers.items()},
-                    body=self._body(),
+                    body=body,
                 )
                 response = emulator._answer(request)
+                if response is None:
+                    self.close_connection = True
+                    return
                 self.send_response(response.status)
                 for name, value in response.headers.items():
                     self.send_header(name, value)
@@ -192,14 +236,26 @@ class Emulator:
             def _body(self) -> bytes:
                 if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
                     chunks = []
-                    while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                        chunks.append(self.rfile.read(size))
-                        self.rfile.readline()
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    while size := int(self._line().split(b";")[0].strip() or b"0", 16):
+                        chunks.append(self._exactly(size))
+                        self._line()
+                    while self._line() not in (b"\r\n", b"\n"):
                         pass  # trailers
                     return b"".join(chunks)
                 length = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(length) if length else b""
+                return self._exactly(length) if length else b""
+
+            def _line(self) -> bytes:
+                line = self.rfile.readline()
+                if not line:
+                    raise _CutShort
+                return line
+
+            def _exactly(self, size: int) -> bytes:
+                data = self.rfile.read(size)
+                if len(data) < size:
+                    raise _CutShort
+                return data
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

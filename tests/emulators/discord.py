@@ -165,6 +165,12 @@ class DiscordEmulator(Emulator):
         """What GUILDFLOW_DISCORD_API_BASE would be: the base URL discord.py puts the routes on."""
         return self.url + API
 
+    def throttled(self) -> Response:
+        return rate_limited(0.2)
+
+    def server_error(self, status: int = 502) -> Response:
+        return _error(status, f"{status}: Server Error", 0)
+
     def add_channel(
         self,
         channel_id: int,

@@ -121,6 +121,12 @@ class GeminiEmulator(Emulator):
 
     # --- for tests ------------------------------------------------------------------------------
 
+    def throttled(self) -> Response:
+        return quota_exceeded("minute", retry_seconds=1)
+
+    def server_error(self, status: int = 503) -> Response:
+        return overloaded() if status == 503 else api_error(status, "INTERNAL", "An internal error has occurred.")
+
     def rewrite_answers(self, rewrite: AnswerRewrite, times: int = 1) -> None:
         """The next `times` generateContent answers go through `rewrite` (partial or malformed answers)."""
         with self._lock:

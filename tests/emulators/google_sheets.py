@@ -113,6 +113,19 @@ class SheetsEmulator(Emulator):
 
     # --- for tests ------------------------------------------------------------------------------
 
+    def throttled(self) -> Response:
+        return self.error(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of "
+            "service 'sheets.googleapis.com'.",
+        )
+
+    def server_error(self, status: int = 503) -> Response:
+        if status == 503:
+            return self.error(503, "UNAVAILABLE", "The service is currently unavailable.")
+        return self.error(status, "INTERNAL", "Internal error encountered.")
+
     def service_account(self, email: str = "guildflow@guild-project.iam.gserviceaccount.com") -> dict[str, Any]:
         """A service account JSON key with a fresh RSA key whose public half this emulator trusts."""
         # 1024 bits, not Google's 2048: loading a 2048-bit key costs ~90 ms each time a client is built.

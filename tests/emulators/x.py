@@ -74,6 +74,13 @@ class XEmulator(Emulator):
         self.posts_limited_until = int(time.time() + seconds) + 1
         return self.posts_limited_until
 
+    def throttled(self) -> Response:
+        """X's 429, its window resetting a second after the answer is made."""
+        return _too_many_requests(int(time.time()) + 1)
+
+    def server_error(self, status: int = 503) -> Response:
+        return _problem(status, "Service Unavailable" if status == 503 else "Internal Server Error", "Try again later")
+
     def thread(self) -> list[str]:
         """The texts of the first post and its chain of replies, in order."""
         if not self.tweets:
@@ -112,15 +119,7 @@ class XEmulator(Emulator):
         if refused := self._authenticated(request):
             return refused
         if time.time() < self.posts_limited_until:
-            return Response.json(
-                {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429},
-                status=429,
-                headers={
-                    "x-rate-limit-limit": "100",
-                    "x-rate-limit-remaining": "0",
-                    "x-rate-limit-reset": str(self.posts_limited_until),
-                },
-            )
+            return _too_many_requests(self.posts_limited_until)
         if self.read_only:
             return _problem(403, "Forbidden", "You are not permitted to perform this action.")
         body = request.json() or {}
@@ -201,6 +200,14 @@ class XEmulator(Emulator):
 
 def _problem(status: int, title: str, detail: str) -> Response:
     return Response.json({"title": title, "detail": detail, "type": "about:blank", "status": status}, status=status)
+
+
+def _too_many_requests(reset: int) -> Response:
+    return Response.json(
+        {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429},
+        status=429,
+        headers={"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)},
+    )
 
 
 def _unauthorized() -> Response:
