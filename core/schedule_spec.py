@@ -39,7 +39,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = Python's
 _FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 _LOCAL_MOMENT = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})")
-_RRULE_ANCHOR = datetime(2020, 1, 1)  # the DTSTART Prefect gives an RRule without one
+_RRULE_ANCHOR = datetime(2020, 1, 1)  # the DTSTART Prefect writes into an RRule without one
 _MAX_CANDIDATES = 5000  # wall times looked at per call (a cron for Feb 30 never matches)
 
 
@@ -136,7 +136,8 @@ class ScheduleSpec:
             at = _clock(clock)
             days = ",".join(str(d) for d in range(28, int(day) + 1)) if int(day) > 28 else day
             position = ";BYSETPOS=-1" if int(day) > 28 else ""
-            return f"FREQ=MONTHLY;BYMONTHDAY={days}{position};BYHOUR={at.hour};BYMINUTE={at.minute};BYSECOND=0"
+            rule = f"FREQ=MONTHLY;BYMONTHDAY={days}{position};BYHOUR={at.hour};BYMINUTE={at.minute};BYSECOND=0"
+            return f"DTSTART:{_RRULE_ANCHOR:%Y%m%dT%H%M%S}\nRRULE:{rule}"  # the DTSTART Prefect would add
         if self.kind == "once":
             return f"DTSTART:{_local_moment(self.when):%Y%m%dT%H%M%S}\nRRULE:FREQ=DAILY;COUNT=1"
         return None

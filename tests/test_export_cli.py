@@ -8,6 +8,7 @@ import re
 import stat
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from uuid import UUID
 
@@ -17,9 +18,9 @@ from prefect.settings import temporary_settings
 from typer.testing import CliRunner
 
 from core.playerdata import guild_ids
+from core.playerdata_export import DEPLOYMENT
 from flows.playerdata import playerdata_export
 from guildflow.export_cli import export_app
-from tasks.playerdata_schedules import DEPLOYMENT
 from tests.conftest import REPO
 from tests.emulators.discord import DiscordEmulator
 
@@ -63,6 +64,10 @@ def deployment_id(source: Path) -> UUID:
         except Exception:  # not there yet
             pass
     return playerdata_export.to_deployment(name=DEPLOYMENT.split("/")[1]).apply()
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def invoke(*args: str):  # noqa: ANN201
@@ -131,7 +136,8 @@ def test_schedule_status_and_disable(deployment_id: UUID, source: Path) -> None:
         first_runs = client.read_flow_runs()
     assert schedule.slug == SLUG and schedule.schedule.interval.total_seconds() == 7200
     assert schedule.parameters == {"export_type": "server", "guild_id": GUILD, "channel_id": CHANNEL}
-    assert sum(run.deployment_id == deployment_id and run.auto_scheduled is False for run in first_runs) == 2
+    due_now = [run for run in first_runs if run.deployment_id == deployment_id and run.expected_start_time <= now()]
+    assert len(due_now) == 1 and due_now[0].created_by.id == schedule.id  # the replaced one's first run gave way
 
     status = invoke("status")
     assert status.exit_code == 0, status.output
@@ -140,7 +146,8 @@ def test_schedule_status_and_disable(deployment_id: UUID, source: Path) -> None:
     assert lines[1] == f"  type server  guild {GUILD}  channel {CHANNEL}"
     assert lines[2] == "  every 2 h  consecutive failures 0"
     assert lines[3] == "  last run: none yet"  # the first runs wait for a worker
-    assert re.fullmatch(r"  next run: \d{4}-\d\d-\d\d \d\d:\d\d UTC", lines[4])
+    assert re.fullmatch(r"  next run: \d{4}-\d\d-\d\d \d\d:\d\d UTC \(due, waiting for a worker\)", lines[4])
+    assert lines[5] == "  last 30 days: no finished runs"
 
     disabled = invoke("schedule", "--every", "0", "--type", "server", "--guild", GUILD, "--channel", CHANNEL)
     assert disabled.exit_code == 0 and f"disabled schedule {SLUG}" in disabled.output
