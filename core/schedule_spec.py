@@ -164,7 +164,7 @@ def spec_from_words(
             anchor = now.replace(microsecond=0)
         if anchor.tzinfo is None:
             raise ScheduleSpecError(f"the anchor {anchor.isoformat()} needs a UTC offset, e.g. 2026-12-01T09:00:00Z")
-        return ScheduleSpec("every", str(minutes), zone, anchor.astimezone(timezone.utc))
+        return ScheduleSpec("every", str(minutes), zone, _plain_utc(anchor))
     if anchor is not None:
         raise ScheduleSpecError(f"only `every` schedules have an anchor, not `{kind}`")
     if kind == "daily":
@@ -341,6 +341,13 @@ def _check_exists(wall_time: datetime, zone: str) -> None:
             f"{wall_time:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks skip it for daylight saving time): "
             "give another time"
         )
+
+
+def _plain_utc(moment: datetime) -> datetime:
+    """The moment as a plain datetime in UTC: an anchor read from Prefect is a pendulum DateTime, whose
+    arithmetic with timedelta differs."""
+    utc = moment.astimezone(timezone.utc)
+    return datetime(*utc.timetuple()[:6], utc.microsecond, tzinfo=timezone.utc)
 
 
 def _iso_utc(moment: datetime) -> str:
