@@ -14,7 +14,7 @@ this counts consecutive ones. Cancelled runs (superseded, or cancelled by hand) 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from prefect import Flow, get_client
@@ -26,16 +26,16 @@ from prefect.states import State
 
 from bookkeeping.history import finished_runs_by_hand, finished_runs_of_schedule
 from bookkeeping.schedules import Pause, Schedule, pause_deployment_with, pause_with, schedule_of_run
-from core.delivery import Message
+from core.delivery import Destination, Message
 from core.run_stats import consecutive_failures, failure_summary
 from guildflow.settings import ConfigurationError, Settings, load_settings
 from integrations.delivery import DestinationUnusable
 
 AUTO_PAUSED_EVENT = "guildflow.deployment.auto-paused"
 
-NoticeSender = Callable[[Sequence[str], Message], None]
-"""Delivers a notice to destinations (written as core.delivery.Destination reads them), each on its own; it logs
-what it could not deliver rather than raising."""
+NoticeSender = Callable[[Settings, list[Destination], Message], object]
+"""Delivers a notice to each destination on its own and logs what it could not deliver (tasks.deliver's
+deliver_everywhere: the flows pass it in, bookkeeping imports no tasks)."""
 
 
 def pause_after_failures(notify: NoticeSender | None = None) -> Callable[[Flow, FlowRun, State], None]:
@@ -61,7 +61,8 @@ def pause_after_failures(notify: NoticeSender | None = None) -> Callable[[Flow, 
             pause.reason,
             schedule.slug,
         )
-        _emit(flow, flow_run, f"schedule {schedule.slug}", pause.reason)
+        deployment_name = schedule.definition.deployment.split("/", 1)[1]
+        _emit(flow, flow_run, deployment_name, f"schedule {schedule.slug} of deployment", pause.reason)
         if notify is not None and schedule.definition.destinations:
             _notify(notify, schedule, pause, logger)
 
@@ -118,20 +119,28 @@ def _pause_deployment_if_due(client: SyncPrefectClient, flow: Flow, flow_run: Fl
         reason,
         name,
     )
-    _emit(flow, flow_run, "deployment", reason)
+    _emit(flow, flow_run, deployment.name, "deployment", reason)
 
 
 def _notify(notify: NoticeSender, schedule: Schedule, pause: Pause, logger: Any) -> None:
+    """Every destination is tried, the one that made the run fail too: a channel that refuses files may still
+    take the notice that says why its exports stopped."""
     try:
-        notify(schedule.definition.destinations, notice(schedule, pause))
-    except Exception as error:  # the pause is recorded and logged whatever happens to the notice
+        destinations = [Destination.parse(destination) for destination in schedule.definition.destinations]
+        notify(load_settings(), destinations, notice(schedule, pause))
+    except Exception as error:  # bad settings, say: the pause is recorded and logged all the same
         logger.warning("Could not deliver the pause notice of %s: %s", schedule.slug, error)
 
 
-def _emit(flow: Flow, flow_run: FlowRun, what: str, reason: str) -> None:
+def _emit(flow: Flow, flow_run: FlowRun, deployment_name: str, what: str, reason: str) -> None:
+    """The event the automation notifies on: what was paused ("deployment", or "schedule <slug> of deployment")
+    and why, about the run's deployment."""
     emit_event(
         event=AUTO_PAUSED_EVENT,
-        resource={"prefect.resource.id": f"prefect.deployment.{flow_run.deployment_id}"},
+        resource={
+            "prefect.resource.id": f"prefect.deployment.{flow_run.deployment_id}",
+            "prefect.resource.name": deployment_name,
+        },
         related=[
             {
                 "prefect.resource.id": f"prefect.flow-run.{flow_run.id}",

@@ -236,15 +236,16 @@ def read_schedules(target: str | None = None, guild: str | None = None, channel:
 
 
 def read_schedule(slug: str) -> Schedule | None:
+    """The schedule with this slug; None when there is none."""
     with get_client(sync_client=True) as client:
         return _find(client, slug)
 
 
-def pause_schedule(slug: str, reason: str, pause: Pause | None = None) -> Schedule:
-    """Pause it with a reason (given, or now). One paused already keeps its state and takes the new reason."""
+def pause_schedule(slug: str, reason: str) -> Schedule:
+    """Pause it with a reason. One paused already stays paused and takes the new reason."""
     with get_client(sync_client=True) as client:
         schedule = read_one(client, slug)
-        return pause_with(client, schedule, pause or Pause.now(reason))
+        return pause_with(client, schedule, Pause.now(reason))
 
 
 def resume_schedule(slug: str) -> Schedule:
@@ -294,20 +295,14 @@ def check_deployment(name: str) -> None:
         deployment_by_name(client, name)
 
 
-def deployment_pause(name: str) -> Pause | None:
-    """Why the deployment is paused; None when it is not."""
-    with get_client(sync_client=True) as client:
-        deployment = deployment_by_name(client, name)
-        variables = _variables(client, [DEPLOYMENT_PAUSE_VARIABLE + str(deployment.id)])
-        return _deployment_pause(deployment, variables)
-
-
 # --- for the other bookkeeping modules (an open client) -------------------------------------------------------
 
 
 def read_all(
     client: SyncPrefectClient, target: str | None = None, guild: str | None = None, channel: str | None = None
 ) -> list[Schedule]:
+    """read_schedules on an open client: guildflow's variables, the deployments, their flows' names (a request
+    each per 200)."""
     variables = _variables(client)
     named = {
         value["deployment"]
@@ -333,6 +328,7 @@ def read_all(
 
 
 def pause_with(client: SyncPrefectClient, schedule: Schedule, pause: Pause) -> Schedule:
+    """Pause the schedule as just read, recording the pause (and what guildflow knows of it, for resume)."""
     if schedule.active:
         with _keeping_runs(client, schedule.deployment_id, schedule.id):
             _update(client, schedule.deployment_id, schedule.id, schedule.definition, active=False)

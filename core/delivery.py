@@ -11,11 +11,14 @@ A destination is written the way a user types it on the command line and stores 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from datetime import datetime
+from typing import Any, Literal, get_args
 
 from core.errors import UserFacingError
 
@@ -27,6 +30,17 @@ _EMAIL = re.compile(r"[^@\s:]+@[^@\s:]+\.[^@\s:]+")
 EXAMPLES = (
     "discord:<channel id>[:embed|:markdown], webhook:<https url>, email:<address> or file:<folder>[:markdown|:json]"
 )
+
+
+DISCORD_WEBHOOK_URL = re.compile(
+    r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/(?P<id>\d{17,20})/(?P<token>[\w.-]+)/?"
+)
+
+
+def discord_webhook_parts(url: str) -> tuple[int, str] | None:
+    """The (id, token) of a Discord webhook URL (as Discord shows it, with or without an API version), else None."""
+    match = DISCORD_WEBHOOK_URL.fullmatch(url.strip())
+    return (int(match["id"]), match["token"]) if match else None
 
 
 class DestinationError(UserFacingError, ValueError):
@@ -115,6 +129,10 @@ class Destination:
         secrets (a webhook URL's token)."""
         return f"{self.kind}-{hashlib.sha256(str(self).encode()).hexdigest()[:12]}"
 
+    def __repr__(self) -> str:
+        """The dataclass's repr would spell out a webhook URL (its token) in logs and tracebacks."""
+        return f"Destination({self.describe()!r}, key={self.key!r})"
+
     def describe(self) -> str:
         """For messages and logs: a webhook URL is shown as its host only (its path may hold a token)."""
         if self.kind == "webhook":
@@ -141,3 +159,72 @@ def parse_destinations(texts: list[str]) -> list[Destination]:
     for text in texts:
         unique.setdefault(Destination.parse(text), None)
     return list(unique)
+
+
+# --- renderings shared by destinations ---------------------------------------------------------------
+
+
+def message_markdown(message: Message) -> str:
+    """The whole message as one Markdown document: a file destination's .md, an email's plain-text part."""
+    blocks = []
+    title = " ".join(message.title.split())  # a heading is one line
+    if title:
+        blocks.append(f"# [{title}]({message.url})" if message.url else f"# {title}")
+    if message.body.strip():
+        blocks.append(message.body.strip("\n"))
+    if message.fields:
+        blocks.append("\n".join(f"- **{item.name}**: {item.value}" for item in message.fields))
+    if message.attachments:
+        names = ", ".join(f"{item.name} ({len(item.content)} bytes)" for item in message.attachments)
+        blocks.append(f"Attachments: {names}")
+    if message.footer:
+        blocks.append(f"---\n{message.footer}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def message_document(message: Message, delivered_at: datetime) -> dict[str, Any]:
+    """The whole message as JSON: a file destination's .json and a webhook's body. Attachments are inline
+    (base64), so one document is the whole message."""
+    return {
+        "title": message.title,
+        "body": message.body,
+        "fields": [{"name": item.name, "value": item.value, "inline": item.inline} for item in message.fields],
+        "url": message.url,
+        "footer": message.footer,
+        "digest": message.digest,
+        "delivered_at": delivered_at.isoformat(),
+        "attachments": [
+            {
+                "name": item.name,
+                "size": len(item.content),
+                "sha256": hashlib.sha256(item.content).hexdigest(),
+                "content_base64": base64.b64encode(item.content).decode(),
+            }
+            for item in message.attachments
+        ],
+    }
+
+
+# A file destination names each message <UTC time>-<title slug>-<digest>.md|.json and its attachments
+# <that stem>.<attachment name>, so the time orders them and a message's files share a prefix.
+_MESSAGE_FILE = re.compile(r"(?P<stem>\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(?:-[a-z0-9-]+)?-[0-9a-f]{8})\.(?:md|json)")
+_SLUG_LENGTH = 40
+
+
+def message_file_stem(message: Message, delivered_at: datetime) -> str:
+    """The name every file of this message starts with (delivered_at is UTC)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", message.title.lower()).strip("-")[:_SLUG_LENGTH].strip("-")
+    return "-".join(part for part in (f"{delivered_at:%Y-%m-%dT%H-%M-%SZ}", slug, message.digest[:8]) if part)
+
+
+def attachment_file_name(stem: str, attachment: Attachment) -> str:
+    """stem.<name>, the name made safe for any file system (it may come from a user)."""
+    return f"{stem}.{re.sub(r'[^A-Za-z0-9._-]', '_', attachment.name).lstrip('.') or 'attachment'}"
+
+
+def message_files_to_delete(names: Iterable[str], keep: int) -> list[str]:
+    """The files of all but the newest `keep` messages among the names in a folder; other files are left."""
+    names = list(names)
+    stems = sorted({match["stem"] for name in names if (match := _MESSAGE_FILE.fullmatch(name))})
+    old = stems[: max(len(stems) - keep, 0)]
+    return sorted(name for name in names if any(name.startswith(f"{stem}.") for stem in old))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args
 
+from core.delivery import Attachment, Destination, Message
 from core.playerdata import ExportPlan, ExportType, PlayerDataError, _mib, is_guild_id, iso_utc
 
 FLOW_NAME, DEPLOYMENT_NAME = "playerdata-export", "scheduled"
@@ -74,6 +75,13 @@ class ExportTarget:
         except PlayerDataError:
             return None
 
+    @property
+    def destination(self) -> Destination:
+        """Where the export is posted: the channel, as Markdown text with the file(s)."""
+        if not self.channel_id:
+            raise PlayerDataError("nothing to post to: give a channel (--channel)")
+        return Destination("discord", self.channel_id, "markdown")
+
     def describe(self) -> str:
         what = f"guild {self.guild_id}" if self.export_type == "server" else "all guilds"
         return f"{what} to channel {self.channel_id}" if self.channel_id else what
@@ -126,6 +134,11 @@ def export_message(
         lines.append(f"Restore with every part: `guildflow export restore {' '.join(f.name for f in plan.files)}`")
     lines.append(f"Next export: <t:{int(next_export.timestamp())}:R>" if next_export else "Next export: none scheduled")
     return "\n".join(lines)
+
+
+def export_post(text: str, plan: ExportPlan) -> Message:
+    """The message an export is posted as: the text (export_message) with the file(s)."""
+    return Message("", text, attachments=tuple(Attachment(file.name, file.content) for file in plan.files))
 
 
 def _size_line(plan: ExportPlan) -> str:

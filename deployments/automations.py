@@ -37,11 +37,11 @@ FAILED_RUN_BODY = """\
 Flow run {{ flow_run.name }} of deployment {{ flow.name }}/{{ deployment.name }} ended {{ flow_run.state.name }}.
 {{ (flow_run.state.message or "No state message.") | truncate(1500) }}
 {{ flow_run|ui_url }}"""
-AUTO_PAUSED_SUBJECT = "guildflow: {{ event.payload.paused }} of {{ event.payload.flow }}/{{ deployment.name }} paused"
+AUTO_PAUSED_SUBJECT = "guildflow: paused {{ event.payload.paused }} {{ event.payload.flow }}/{{ deployment.name }}"
 AUTO_PAUSED_BODY = """\
-The {{ event.payload.paused }} of deployment {{ event.payload.flow }}/{{ deployment.name }} was paused: \
-{{ event.payload.reason }}. It starts no scheduled runs until it is resumed: fix the cause, then resume it \
-(`guildflow schedules resume`, or the deployment's page in the UI, linked from the last run).
+guildflow paused {{ event.payload.paused }} {{ event.payload.flow }}/{{ deployment.name }}: \
+{{ event.payload.reason }}. It starts no scheduled runs until it is resumed: fix the cause, then \
+`guildflow schedules resume` it (`guildflow schedules status` shows it).
 {{ flow_run|ui_url }}"""
 # Not `deployment|ui_url`: Prefect 3.8.8 renders it as None (it has no UI path for DeploymentResponse).
 

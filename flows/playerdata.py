@@ -6,27 +6,27 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow
+from prefect.runtime import flow_run
 
 from bookkeeping.pauses import pause_after_failures
 from core.playerdata import ExportType, PlayerDataError
 from core.playerdata_export import ExportTarget
 from guildflow.logs import hide_tracebacks_of_user_errors
 from guildflow.settings import load_settings
+from tasks.deliver import deliver_everywhere, deliver_message
 from tasks.playerdata import (
     ExportOutcome,
     check_destination,
     compare_with_previous_copy,
     keep_local_copy,
-    message_text,
+    message_to_post,
     next_export,
     plan_export_files,
-    post_export,
-    post_notice,
     read_player_data,
 )
 
 hide_tracebacks_of_user_errors()
-PAUSE_AFTER_FAILURES = pause_after_failures(notify=post_notice)
+PAUSE_AFTER_FAILURES = pause_after_failures(notify=deliver_everywhere)
 
 
 @flow(
@@ -43,7 +43,7 @@ def playerdata_export(
     source: str | None = None,
     copy_to: str | None = None,
 ) -> ExportOutcome:
-    """Export playerData as a file posted in a Discord channel (through a webhook) and/or written to a
+    """Export playerData as a file posted in a Discord channel and/or written to a
     local folder that keeps the last GUILDFLOW_PLAYERDATA_KEEP exports and the last known good one.
 
     An export with fewer guilds, or less than half the data, of the previous one in the copy folder is
@@ -74,8 +74,9 @@ def playerdata_export(
         copies = keep_local_copy(plan, Path(copy_to), settings.playerdata_keep, settings.playerdata_keep_last_good)
     message_ids: list[int] = []
     if target.channel_id:
-        message = message_text(target, player_data, plan, exported_at, next_export(target), degraded)
-        message_ids = post_export(settings, target, message, plan).message_ids
+        message = message_to_post(target, player_data, plan, exported_at, next_export(target), degraded)
+        receipt = deliver_message(settings, target.destination, message, run_key=flow_run.id)
+        message_ids = [int(part) for part in receipt.part_ids]
     outcome = ExportOutcome([file.name for file in plan.files], message_ids, [str(path) for path in copies], degraded)
     print(f"playerData export {target.describe()}: {outcome.summary()}" + (f"\n{degraded}" if degraded else ""))
     return outcome

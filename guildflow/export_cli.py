@@ -13,6 +13,7 @@ from core.playerdata import ALLOW_REMOVALS, REPLACE_UNREADABLE, PlayerDataError
 from core.playerdata_export import DEPLOYMENT, FLOW_NAME, ExportTarget, check_channel_allowed
 from guildflow.cli_common import connect_prefect, fail, flow_outcome, require_prefect_server, settings_or_exit
 from guildflow.schedules_cli import (
+    AnywayOption,
     CronOption,
     DailyOption,
     EveryOption,
@@ -20,6 +21,7 @@ from guildflow.schedules_cli import (
     OnceOption,
     TimezoneOption,
     WeeklyOption,
+    check_workable,
     print_status,
     spec_from_options,
     when,
@@ -91,12 +93,15 @@ def export_schedule(
     cron: CronOption = None,
     once: OnceOption = None,
     timezone_name: TimezoneOption = "UTC",
+    anyway: AnywayOption = False,
 ) -> None:
     """Create or replace the schedule of this channel + type + guild on the Prefect server (`--every` starts a
-    first run right away). Schedules survive restarts; stop one with `guildflow export disable` (or `--every 0`)."""
+    first run right away). Schedules survive restarts; stop one with `guildflow export disable` (or `--every 0`).
+    A schedule whose runs would fail for want of a setting (no bot token, no webhook) is refused unless --anyway."""
     target = _target(export_type, guild, channel)
+    settings = settings_or_exit()
     try:
-        check_channel_allowed(target, settings_or_exit().playerdata_all_channel_ids)
+        check_channel_allowed(target, settings.playerdata_all_channel_ids)
     except PlayerDataError as error:
         fail(str(error), 2)
     disable = every == 0 and not any((daily, weekly, monthly, cron, once))
@@ -109,6 +114,7 @@ def export_schedule(
             _report_disabled(target, _disable(target))
             return
         definition = ScheduleDefinition(target.slug, DEPLOYMENT, spec, target.parameters)
+        check_workable(settings, definition, anyway)
         saved = save_schedule(definition, start_now=spec.kind == "every")
     except ScheduleError as error:
         fail(str(error), 2)

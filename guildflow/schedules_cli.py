@@ -16,7 +16,8 @@ from guildflow.cli_common import fail, require_prefect_server
 
 if TYPE_CHECKING:
     from bookkeeping.history import ScheduleStatus
-    from bookkeeping.schedules import Schedule
+    from bookkeeping.schedules import Schedule, ScheduleDefinition
+    from guildflow.settings import Settings
 
 schedules_app = typer.Typer(
     help="Every schedule on the Prefect server: list, status, pause, resume, remove, export, import.",
@@ -43,6 +44,9 @@ GuildFilter = Annotated[Optional[str], typer.Option("--guild", help="only schedu
 ChannelFilter = Annotated[Optional[str], typer.Option("--channel", help="only schedules for this channel id")]
 DeploymentOption = Annotated[
     Optional[str], typer.Option("--deployment", help="the whole deployment, FLOW/NAME, instead of one schedule")
+]
+AnywayOption = Annotated[
+    bool, typer.Option("--anyway", help="make it even though this machine's settings say its runs would fail")
 ]
 WHEN_OPTIONS = "--every, --daily, --weekly, --monthly, --cron or --once"
 
@@ -73,6 +77,26 @@ def spec_from_options(
         return spec_from_words(kind, words, timezone_name, now=datetime.now(timezone.utc))
     except ScheduleSpecError as error:
         fail(str(error), 2)
+
+
+def check_workable(settings: Settings, definition: ScheduleDefinition, anyway: bool) -> None:
+    """Stop before making a schedule whose every run would fail for want of a setting (a Discord channel with
+    neither a bot token nor a webhook, say); with --anyway only warn: the worker's settings may differ."""
+    from core.delivery import Destination
+    from tasks.clients import destination_problem
+
+    destinations = [Destination.parse(destination) for destination in definition.destinations]
+    problems = [problem for destination in destinations if (problem := destination_problem(settings, destination))]
+    if not problems:
+        return
+    if anyway:
+        typer.secho(f"warning: {'; '.join(problems)}: its runs fail until the worker has that", fg="yellow", err=True)
+        return
+    fail(
+        f"every run of this schedule would fail here: {'; '.join(problems)}. Set it (where the worker runs, too), "
+        "or pass --anyway if the worker has it already",
+        2,
+    )
 
 
 def when(moment: datetime | None, zone: str = "UTC") -> str:

@@ -1,6 +1,6 @@
 """The one settings model. Every value comes from GUILDFLOW_* environment variables (or .env).
 
-This module is a leaf: any layer above core/ may import it; of guildflow it imports only core.errors.
+This module is a leaf: any layer above core/ may import it; of guildflow it imports only core.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from cronsim import CronSim, CronSimError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.delivery import discord_webhook_parts
+from core.email_message import SmtpSecurity
 from core.errors import UserFacingError
 
 AnalysisMode = Literal["summary", "keywords"]
@@ -29,9 +31,6 @@ PrefectServerMode = Literal["background", "temporary"]
 DATA_DIR = Path(".guildflow")
 _CRON_ANCHOR = datetime(2026, 1, 1, tzinfo=timezone.utc)
 _EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_DISCORD_WEBHOOK = re.compile(
-    r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/(?P<id>\d+)/(?P<token>[\w-]+)/?"
-)
 
 
 class ConfigurationError(UserFacingError, ValueError):
@@ -147,6 +146,36 @@ class Settings(BaseSettings):
         True, description="A copy folder also keeps the newest export with the most guilds (the last known good)."
     )
 
+    # Deliveries (core.delivery destinations): what each run delivered, so a retry or a re-run never delivers
+    # twice, and how many messages a file destination keeps.
+    delivery_ledger: Path = Field(
+        DATA_DIR / "deliveries.sqlite", description="Record of every part delivered, per run and destination."
+    )
+    file_destination_keep: int = Field(
+        50, ge=1, le=100_000, description="Messages a file: destination keeps in its folder; older ones are deleted."
+    )
+
+    # webhook: destinations: each body is signed with HMAC-SHA256 with this secret (shared with the receiver).
+    webhook_signing_secret: SecretStr | None = None
+    webhook_signing_secret_block: str | None = None
+
+    # email: destinations, through an SMTP server.
+    smtp_host: str = Field("", description="SMTP server for email: destinations, e.g. smtp.example.com.")
+    smtp_port: int | None = Field(
+        None, ge=1, le=65535, description="Default: 587 for starttls, 465 for ssl, 25 for none."
+    )
+    smtp_security: SmtpSecurity = Field(
+        "starttls", description="starttls (submission, 587), ssl (implicit TLS, 465) or none (a trusted relay)."
+    )
+    smtp_user: str = Field("", description="SMTP login; empty: no login.")
+    smtp_password: SecretStr | None = None
+    smtp_password_block: str | None = None
+    smtp_from: str = Field("", description="The From address of emails.")
+
+    @property
+    def smtp_port_or_default(self) -> int:
+        return self.smtp_port or {"starttls": 587, "ssl": 465, "none": 25}[self.smtp_security]
+
     @property
     def playerdata_upload_cap(self) -> int:
         return int(self.playerdata_upload_cap_mb * 1024 * 1024)
@@ -168,9 +197,9 @@ class Settings(BaseSettings):
         """The (id, token) of GUILDFLOW_NOTIFY_DISCORD_WEBHOOK, or None when it is not set."""
         if self.notify_discord_webhook is None or not self.notify_discord_webhook.get_secret_value():
             return None
-        match = _DISCORD_WEBHOOK.fullmatch(self.notify_discord_webhook.get_secret_value().strip())
-        assert match is not None  # validated on load
-        return match["id"], match["token"]
+        parts = discord_webhook_parts(self.notify_discord_webhook.get_secret_value())
+        assert parts is not None  # validated on load
+        return str(parts[0]), parts[1]
 
     @field_validator("discord_channels", "playerdata_all_channels")
     @classmethod
@@ -182,11 +211,7 @@ class Settings(BaseSettings):
     @field_validator("notify_discord_webhook")
     @classmethod
     def _valid_discord_webhook(cls, value: SecretStr | None) -> SecretStr | None:
-        if (
-            value is not None
-            and value.get_secret_value()
-            and not _DISCORD_WEBHOOK.fullmatch(value.get_secret_value().strip())
-        ):
+        if value is not None and value.get_secret_value() and discord_webhook_parts(value.get_secret_value()) is None:
             # The value is a secret: say what shape it must have, never echo it.
             raise ValueError(
                 "is not a Discord webhook URL; copy it from the channel's Integrations > Webhooks "
@@ -194,7 +219,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("notify_email", "notify_email_sender")
+    @field_validator("notify_email", "notify_email_sender", "smtp_from")
     @classmethod
     def _valid_addresses(cls, value: str) -> str:
         for address in _comma_list(value):

@@ -37,6 +37,12 @@ class DeliveryProgress(Protocol):
 
     def record_part(self, index: int, part_id: str) -> None: ...
 
+    def part_key(self, index: int) -> str:
+        """A short id of the part, the same in every retry and re-run: a destination hands it to a service that
+        drops duplicates (Discord's message nonce, a webhook's delivery id, an email's Message-ID), which covers
+        the moment between delivering a part and recording it."""
+        ...
+
 
 @dataclass
 class Receipt:

@@ -1,6 +1,6 @@
 """Discord through its API with discord.py, REST only (log in, then HTTP calls; no gateway): messages read
-from channels (DiscordApiSource), and playerData exports posted to a channel through a webhook
-(DiscordExportDelivery).
+from channels (DiscordApiSource), and messages delivered to a channel by the bot or through a webhook
+(DiscordDelivery: the discord: destination, and webhook: with a Discord webhook URL).
 
 discord.py is asynchronous and our tasks are not: every public call runs its own event loop, with a fresh
 client whose HTTP session is closed before the call returns, so it works from any thread.
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import io
-import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
@@ -24,8 +23,11 @@ import discord.http
 from pydantic import SecretStr
 
 from core.collection import CollectionWindow, Cursors, in_window
+from core.delivery import Destination as CoreDestination
+from core.delivery import Message, discord_webhook_parts
+from core.discord_message import DiscordMessageError, DiscordPost, discord_posts
 from core.models import DiscordMessage, Embed
-from integrations.delivery import DeliveryError, DestinationUnusable
+from integrations.delivery import DeliveryError, DeliveryProgress, DestinationUnusable, Receipt
 from integrations.errors import SourceError
 
 T = TypeVar("T")
@@ -118,20 +120,16 @@ async def _bot_client(token: SecretStr, api_base: str, max_ratelimit_timeout: fl
         yield client
 
 
-# --- playerData exports -----------------------------------------------------------------------------
+# --- delivering messages ---------------------------------------------------------------------------
 
-DELIVERY_PERMISSIONS = "View Channel, Manage Webhooks and Attach Files"
+POST_PERMISSIONS = "View Channel, Send Messages, Embed Links and Attach Files"
 WEBHOOK_URL_SETTING = "GUILDFLOW_PLAYERDATA_WEBHOOK_URL"
 WEBHOOK_URL_FIX = (
     "copy it from the channel's Edit Channel > Integrations > Webhooks > Copy Webhook URL "
     "(https://discord.com/api/webhooks/<id>/<token>)"
 )
-MAX_FILES_PER_MESSAGE = 10  # Discord's limit of attachments on one message
-UNKNOWN_WEBHOOK, REQUEST_TOO_LARGE = 10015, 40005  # Discord JSON error codes
-CONFIGURED, TEMPORARY = "the configured webhook", "a temporary webhook"
-WEBHOOK_NAME = "guildflow export"
-
-_log = logging.getLogger(__name__)
+UNKNOWN_WEBHOOK, REQUEST_TOO_LARGE, NOT_A_TEXT_CHANNEL = 10015, 40005, 50008  # Discord JSON error codes
+CONFIGURED, OWN = f"the webhook in {WEBHOOK_URL_SETTING}", "the destination's Discord webhook"
 
 
 class UploadTooLarge(DeliveryError):
@@ -139,170 +137,156 @@ class UploadTooLarge(DeliveryError):
 
 
 @dataclass(frozen=True)
-class Destination:
+class DiscordChannel:
     channel_id: int
     guild_id: int | None  # None for a channel outside any guild (a DM)
     name: str
 
 
-@dataclass
-class Delivered:
-    message_ids: list[int]
-    attachments: list[str]
-    via: str  # CONFIGURED or TEMPORARY
-    warnings: list[str] = field(default_factory=list)
+class DiscordDelivery:
+    """Posts a message (core.discord_message: split within Discord's limits) in a Discord channel: through the
+    configured webhook when it is that channel's (webhook_url; no bot needed), else as the bot (create message,
+    token). With channel_id None, through webhook_url itself: a webhook: destination with a Discord webhook URL.
 
-
-class DiscordExportDelivery:
-    """Posts export files to a channel as one message (more only past Discord's per-message limits),
-    through a webhook with ?wait=true, so a failed post is an error rather than silence.
-
-    The webhook is the one in webhook_url when it belongs to the channel; otherwise the bot (token) creates
-    a temporary webhook in the channel and always deletes it afterwards, also when posting fails.
-    upload_cap: the per-file cap in bytes; files are grouped so no message carries more than it in total
-    (Discord also caps the whole request), at most 10 per message.
+    Each Discord message is recorded in the progress as soon as Discord has saved it (webhooks with ?wait=true),
+    so a retry posts only the rest; the bot's posts carry the part's nonce, which Discord enforces, so a post
+    whose record was lost is not repeated within minutes. upload_cap: bytes per file, and per message together.
     """
 
     def __init__(
         self,
-        token: SecretStr | None,
         api_base: str,
-        webhook_url: SecretStr | None = None,
         *,
+        channel_id: int | None = None,
+        token: SecretStr | None = None,
+        webhook_url: SecretStr | None = None,
+        format: str = "embed",
         upload_cap: int = 10 * 1024 * 1024,
         max_ratelimit_timeout: float = 60.0,
     ) -> None:
         if token is None and webhook_url is None:
             raise DeliveryError(
-                f"posting to Discord needs the bot token (GUILDFLOW_DISCORD_TOKEN; the bot creates a temporary "
-                f"webhook per export) or a webhook URL ({WEBHOOK_URL_SETTING})"
+                "posting to Discord needs the bot token (GUILDFLOW_DISCORD_TOKEN) or a webhook URL "
+                f"({WEBHOOK_URL_SETTING})"
             )
+        self.api_base = api_base.rstrip("/")
+        self.channel_id = channel_id
         self._token = token
         self._webhook_url = webhook_url
-        self.api_base = api_base.rstrip("/")
+        self.format = format
         self.upload_cap = upload_cap
         self.max_ratelimit_timeout = max_ratelimit_timeout
+        self._webhook_label = OWN if channel_id is None else CONFIGURED
 
     def describe(self) -> str:
-        via = f"the webhook in {WEBHOOK_URL_SETTING}" if self._webhook_url else "a temporary webhook per export"
-        return f"Discord API {self.api_base}, posting through {via}"
+        if self._webhook_url is not None and self.channel_id is None:
+            return CoreDestination("webhook", self._webhook_url.get_secret_value()).describe()  # its host only
+        return CoreDestination("discord", str(self.channel_id), self.format).describe()
 
     def check(self) -> str:
         return _run_sync(self._check)
 
-    def destination(self, channel_id: int) -> Destination:
+    def channel(self) -> DiscordChannel:
         """The channel as Discord reports it (its guild decides where a server export may go)."""
-        return _run_sync(lambda: self._destination(channel_id))
+        return _run_sync(self._channel)
 
-    def deliver(self, channel_id: int, content: str, files: list[tuple[str, bytes]]) -> Delivered:
-        """Post content with the files (name, bytes); the returned ids are of the messages Discord saved."""
-        return _run_sync(lambda: self._deliver(channel_id, content, files))
+    def deliver(self, message: Message, progress: DeliveryProgress) -> Receipt:
+        try:
+            posts = discord_posts(message, self.format, self.upload_cap)
+        except DiscordMessageError as error:
+            raise DeliveryError(f"{self.describe()}: {error}") from None
+        delivered = progress.delivered_parts()
+        if len(delivered) >= len(posts):  # all out in an earlier attempt of this run
+            return Receipt(self.describe(), delivered)
+        return _run_sync(lambda: self._deliver(posts, progress, delivered))
 
-    def post_notice(self, channel_id: int, content: str) -> Delivered:
-        return self.deliver(channel_id, content, [])
+    async def _deliver(self, posts: list[DiscordPost], progress: DeliveryProgress, delivered: list[str]) -> Receipt:
+        part_ids = list(delivered)
+        async with self._poster() as post:
+            for index, item in enumerate(posts[len(delivered) :], start=len(delivered)):
+                message_id = str(await post(item, progress.part_key(index)))
+                progress.record_part(index, message_id)
+                part_ids.append(message_id)
+        return Receipt(self.describe(), part_ids)
+
+    @asynccontextmanager
+    async def _poster(self) -> AsyncIterator[Callable[[DiscordPost, str], Coroutine[Any, Any, int]]]:
+        """post(item, nonce) -> message id, through the webhook when there is one for this channel, else the bot."""
+        async with aiohttp.ClientSession() as session:
+            webhook = await self._webhook(session)
+            if webhook is not None and self._posts_through(webhook):
+                yield lambda item, nonce: self._post_through_webhook(webhook, item)
+                return
+        async with self._client(webhook) as client:
+            assert self.channel_id is not None  # without a channel there is always a webhook
+            channel = client.get_partial_messageable(self.channel_id)
+            yield lambda item, nonce: self._post_as_bot(channel, item, nonce)
+
+    async def _post_as_bot(self, channel: discord.PartialMessageable, item: DiscordPost, nonce: str) -> int:
+        needs = _permissions_needed(item)
+        with _delivery_errors(f"posting to Discord channel {channel.id}", channel.id, needs=needs):
+            sent = await channel.send(**_message_arguments(item), nonce=nonce)
+        return sent.id
+
+    async def _post_through_webhook(self, webhook: discord.Webhook, item: DiscordPost) -> int:
+        where = f"posting to Discord channel {self.channel_id}" if self.channel_id else f"posting through {OWN}"
+        with _delivery_errors(where, self.channel_id, webhook=self._webhook_label, needs=_permissions_needed(item)):
+            sent = await webhook.send(**_message_arguments(item), wait=True)
+        return sent.id
 
     async def _check(self) -> str:
-        parts = []
         async with aiohttp.ClientSession() as session:
-            webhook = await self._configured_webhook(session)
-            if webhook is not None:
-                parts.append(f"{WEBHOOK_URL_SETTING} posts to channel {webhook.channel_id}")
-        if self._token is not None:
-            async with self._client() as client:
-                assert client.user is not None  # set by login
-                parts.append(f"bot {client.user.name} may create temporary webhooks (needs {DELIVERY_PERMISSIONS})")
-        return f"Discord API {self.api_base}: " + "; ".join(parts)
+            webhook = await self._webhook(session, fetch=True)
+        if webhook is not None and self._posts_through(webhook):
+            return f"{self._webhook_label} posts to channel {webhook.channel_id}; nothing posted"
+        async with self._client(webhook) as client:
+            assert client.user is not None and self.channel_id is not None  # set by login; no webhook: a channel
+            with _delivery_errors(f"fetching Discord channel {self.channel_id}", self.channel_id):
+                channel = await client.fetch_channel(self.channel_id)
+            name = f"#{getattr(channel, 'name', None) or self.channel_id}"
+            return f"bot {client.user.name} posts in {name} (it needs {POST_PERMISSIONS}); nothing posted"
 
-    async def _destination(self, channel_id: int) -> Destination:
+    async def _channel(self) -> DiscordChannel:
+        assert self.channel_id is not None, "a Discord channel destination"
         async with aiohttp.ClientSession() as session:
-            webhook = await self._configured_webhook(session)
-        if webhook is not None and webhook.channel_id == channel_id:
-            return Destination(channel_id, webhook.guild_id, f"channel {channel_id}")
-        async with self._client(channel_id, webhook) as client:
-            with _delivery_errors(f"fetching Discord channel {channel_id}", channel_id):
-                channel = await client.fetch_channel(channel_id)
+            webhook = await self._webhook(session)
+        if webhook is not None and self._posts_through(webhook):
+            return DiscordChannel(self.channel_id, webhook.guild_id, f"channel {self.channel_id}")
+        async with self._client(webhook) as client:
+            with _delivery_errors(f"fetching Discord channel {self.channel_id}", self.channel_id):
+                channel = await client.fetch_channel(self.channel_id)
         guild_id = getattr(channel, "guild_id", None) or getattr(getattr(channel, "guild", None), "id", None)
-        return Destination(channel_id, guild_id, f"#{getattr(channel, 'name', None) or channel_id}")
+        return DiscordChannel(self.channel_id, guild_id, f"#{getattr(channel, 'name', None) or self.channel_id}")
 
-    async def _deliver(self, channel_id: int, content: str, files: list[tuple[str, bytes]]) -> Delivered:
-        async with aiohttp.ClientSession() as session:
-            webhook = await self._configured_webhook(session)
-            if webhook is not None and webhook.channel_id == channel_id:
-                return await self._post(webhook, CONFIGURED, content, files)
-        async with self._client(channel_id, webhook) as client:
-            with _delivery_errors(f"fetching Discord channel {channel_id}", channel_id):
-                channel = await client.fetch_channel(channel_id)
-            if not isinstance(channel, discord.TextChannel):
-                raise DestinationUnusable(
-                    f"Discord channel {channel_id} is a {channel.type} channel; exports are posted in text channels",
-                    "not a text channel",
-                )
-            with _delivery_errors(
-                f"creating a webhook in Discord channel {channel_id}", channel_id, needs="Manage Webhooks"
-            ):
-                temporary = await channel.create_webhook(name=WEBHOOK_NAME, reason="guildflow playerData export")
-            try:
-                delivered = await self._post(temporary, TEMPORARY, content, files)
-            except BaseException:
-                await _delete_webhook(temporary, channel_id)
-                raise
-            if leftover := await _delete_webhook(temporary, channel_id):
-                delivered.warnings.append(leftover)
-            return delivered
+    def _posts_through(self, webhook: discord.Webhook) -> bool:
+        """Whether to post through this webhook: the destination's own, or the configured one of this channel."""
+        return self.channel_id is None or webhook.channel_id == self.channel_id
 
-    async def _post(
-        self, webhook: discord.Webhook, via: str, content: str, files: list[tuple[str, bytes]]
-    ) -> Delivered:
-        channel_id = webhook.channel_id
-        delivered = Delivered([], [], via)
-        for index, group in enumerate(self._message_groups(files)):
-            text = content if index == 0 else f"(continued: {', '.join(name for name, _ in group)})"
-            with _delivery_errors(
-                f"posting to Discord channel {channel_id}", channel_id, webhook=via, needs="Attach Files"
-            ):
-                message = await webhook.send(
-                    text,
-                    files=[discord.File(io.BytesIO(data), filename=name) for name, data in group],
-                    wait=True,
-                    allowed_mentions=discord.AllowedMentions.none(),
-                )
-            delivered.message_ids.append(message.id)
-            delivered.attachments.extend(attachment.filename for attachment in message.attachments)
-        return delivered
-
-    def _message_groups(self, files: list[tuple[str, bytes]]) -> list[list[tuple[str, bytes]]]:
-        groups: list[list[tuple[str, bytes]]] = [[]]
-        total = 0
-        for name, data in files:
-            if groups[-1] and (len(groups[-1]) == MAX_FILES_PER_MESSAGE or total + len(data) > self.upload_cap):
-                groups.append([])
-                total = 0
-            groups[-1].append((name, data))
-            total += len(data)
-        return groups
-
-    async def _configured_webhook(self, session: aiohttp.ClientSession) -> discord.Webhook | None:
-        """The webhook of webhook_url, fetched (so its channel and guild are known), or None if none is set."""
+    async def _webhook(self, session: aiohttp.ClientSession, *, fetch: bool = False) -> discord.Webhook | None:
+        """The destination's own webhook, or the configured one (fetched, so its channel and guild are known);
+        None when there is none."""
         if self._webhook_url is None:
             return None
-        try:
-            partial = discord.Webhook.from_url(self._webhook_url.get_secret_value().strip(), session=session)
-        except ValueError:
+        parts = discord_webhook_parts(self._webhook_url.get_secret_value())
+        if parts is None:
             # The value is a secret: say what shape it must have, never echo it.
-            raise DeliveryError(f"{WEBHOOK_URL_SETTING} is not a Discord webhook URL: {WEBHOOK_URL_FIX}") from None
-        discord.http.Route.BASE = self.api_base
-        with _delivery_errors(f"fetching the webhook in {WEBHOOK_URL_SETTING}", None, webhook=CONFIGURED):
+            where = WEBHOOK_URL_SETTING if self.channel_id is not None else "the destination's URL"
+            raise DeliveryError(f"{where} is not a Discord webhook URL: {WEBHOOK_URL_FIX}")
+        partial = discord.Webhook.partial(parts[0], parts[1], session=session)
+        discord.http.Route.BASE = self.api_base  # webhook requests are put on it too
+        if self.channel_id is None and not fetch:
+            return partial
+        with _delivery_errors(f"fetching {self._webhook_label}", None, webhook=self._webhook_label):
             return await partial.fetch(prefer_auth=False)
 
     @asynccontextmanager
-    async def _client(
-        self, channel_id: int | None = None, configured: discord.Webhook | None = None
-    ) -> AsyncIterator[discord.Client]:
+    async def _client(self, configured: discord.Webhook | None) -> AsyncIterator[discord.Client]:
+        """The bot, logged in; configured: the configured webhook (of another channel) if there is one."""
         if self._token is None:
+            elsewhere = configured.channel_id if configured else "?"
             raise DeliveryError(
-                f"{WEBHOOK_URL_SETTING} posts to channel {configured.channel_id if configured else '?'}, not "
-                f"{channel_id}: set GUILDFLOW_DISCORD_TOKEN so the bot can post there through a temporary webhook, "
-                "or use that webhook's channel"
+                f"{WEBHOOK_URL_SETTING} posts to channel {elsewhere}, not {self.channel_id}: set "
+                "GUILDFLOW_DISCORD_TOKEN so the bot can post there, or use that webhook's channel"
             )
         try:
             async with _bot_client(self._token, self.api_base, self.max_ratelimit_timeout) as client:
@@ -311,56 +295,67 @@ class DiscordExportDelivery:
             raise DeliveryError(str(error)) from None
 
 
-async def _delete_webhook(webhook: discord.Webhook, channel_id: int) -> str | None:
-    """Delete a temporary webhook; what is left behind (to report) when that fails, else None."""
-    try:
-        await webhook.delete(reason="guildflow playerData export done")
-    except discord.NotFound:
-        return None  # gone with its channel, or deleted by hand
-    except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
-        leftover = (
-            f"the temporary webhook {webhook.id} in channel {channel_id} could not be deleted "
-            f"({type(error).__name__}); delete it in Edit Channel > Integrations > Webhooks"
-        )
-        _log.warning(leftover)
-        return leftover
-    return None
+def _message_arguments(item: DiscordPost) -> dict[str, Any]:
+    """discord.py's send() arguments for one post (no mentions: a message never pings anyone)."""
+    arguments: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+    if item.content:
+        arguments["content"] = item.content
+    if item.embeds:
+        arguments["embeds"] = [discord.Embed.from_dict(embed.payload()) for embed in item.embeds]
+    if item.attachments:
+        arguments["files"] = [discord.File(io.BytesIO(file.content), filename=file.name) for file in item.attachments]
+    return arguments
+
+
+def _permissions_needed(item: DiscordPost) -> str:
+    needed = ["View Channel", "Send Messages"]
+    needed += ["Embed Links"] if item.embeds else []
+    needed += ["Attach Files"] if item.attachments else []
+    return ", ".join(needed[:-1]) + f" and {needed[-1]}"
 
 
 @contextmanager
 def _delivery_errors(
     doing: str, channel_id: int | None, *, webhook: str | None = None, needs: str = "View Channel"
 ) -> Iterator[None]:
-    """discord.py and aiohttp errors while posting an export as DeliveryError saying what to fix."""
+    """discord.py and aiohttp errors while delivering as DeliveryError saying what to fix: DestinationUnusable
+    when the channel or webhook is gone (404) or a permission is missing (403)."""
     where = f"Discord channel {channel_id}" if channel_id is not None else "Discord"
     try:
         yield
     except discord.NotFound as error:
-        if error.code == UNKNOWN_WEBHOOK and webhook == CONFIGURED:
+        if error.code == UNKNOWN_WEBHOOK and webhook is not None:
+            fix = f"put its URL in {WEBHOOK_URL_SETTING}" if webhook == CONFIGURED else "use its URL in the destination"
             raise DestinationUnusable(
-                f"{doing}: the webhook in {WEBHOOK_URL_SETTING} was deleted ({_status(error)}): create a new one "
-                f"and put its URL there ({WEBHOOK_URL_FIX})",
+                f"{doing}: {webhook} was deleted ({_status(error)}): create a new one and {fix} ({WEBHOOK_URL_FIX})",
                 "webhook deleted (404)",
             ) from None
-        if error.code == UNKNOWN_WEBHOOK:
-            # Our own temporary webhook, deleted by someone while we posted: the next export makes a new one.
-            raise DeliveryError(f"{doing}: the temporary webhook was deleted meanwhile ({_status(error)})") from None
         raise DestinationUnusable(
             f"{doing}: {where} not found ({_status(error)}): was it deleted, or is the bot not in that server? "
-            "Fix the channel id of the export, or invite the bot",
+            "Fix the channel id, or invite the bot",
             "channel not found (404)",
         ) from None
     except discord.Forbidden as error:
         raise DestinationUnusable(
-            f"{doing}: the bot lacks {needs} in {where} ({_status(error)}): give its role {needs} there "
-            f"(exports need {DELIVERY_PERMISSIONS})",
+            f"{doing}: the bot lacks a permission in {where} ({_status(error)}): give its role {needs} there",
             "missing permission (403)",
+        ) from None
+    except discord.RateLimited as error:
+        raise DeliveryError(
+            f"{doing}: Discord asked to wait {error.retry_after:.0f} s (429), longer than the configured limit; "
+            "try again later",
+            transient=True,
         ) from None
     except discord.HTTPException as error:
         if error.status == 413 or error.code == REQUEST_TOO_LARGE:
             raise UploadTooLarge(
                 f"{doing}: Discord refused the upload as too large ({_status(error)}); the server's cap is "
                 "lower than GUILDFLOW_PLAYERDATA_UPLOAD_CAP_MB: lower it (10 unless the server is boosted)"
+            ) from None
+        if error.code == NOT_A_TEXT_CHANNEL:
+            raise DestinationUnusable(
+                f"{doing}: {where} is not a text channel ({_status(error)}): choose a text channel",
+                "not a text channel",
             ) from None
         if error.status == 401:
             raise DeliveryError(

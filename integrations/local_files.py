@@ -17,7 +17,10 @@ def nearest_existing(path: Path) -> Path:
 
 def can_write(path: Path) -> bool:
     """Whether path (or, if it does not exist yet, the folder it would be created in) is writable."""
-    return os.access(nearest_existing(path), os.W_OK)
+    existing = nearest_existing(path)
+    if existing != path.absolute() and not existing.is_dir():
+        return False  # a file stands where a folder would have to be created
+    return os.access(existing, os.W_OK)
 
 
 def write_atomically(path: Path, content: str | bytes) -> None:

@@ -9,15 +9,20 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
+from core.delivery import Destination, discord_webhook_parts
 from guildflow.settings import ConfigurationError, Settings
 from integrations.analysis import Analyser, OfflineAnalyser
+from integrations.delivery import Delivery
+from integrations.delivery_ledger import DeliveryLedger
 from integrations.discord_source import ExportFileSource, MessageSource
+from integrations.file_delivery import FileDelivery
 from integrations.ledger import PublishLedger
+from integrations.local_files import can_write
 from integrations.publishers import OutboxPublisher, Publisher
 from integrations.sheets import Sheet, SqliteWorkbook
 
 if TYPE_CHECKING:
-    from integrations.discord_api import DiscordExportDelivery
+    from integrations.discord_api import DiscordDelivery
 
 
 def secret(settings: Settings, field: str) -> SecretStr:
@@ -145,25 +150,6 @@ def publisher(settings: Settings) -> Publisher:
     return OutboxPublisher(settings.outbox)
 
 
-def export_delivery(settings: Settings) -> DiscordExportDelivery:
-    """The Discord client of exports: the bot token and/or the export webhook URL, whichever are set."""
-    token = _optional_secret(settings, "discord_token")
-    webhook_url = _optional_secret(settings, "playerdata_webhook_url")
-    if token is None and webhook_url is None:
-        raise ConfigurationError(
-            "posting an export to Discord needs GUILDFLOW_DISCORD_TOKEN (the bot posts through a temporary "
-            "webhook) or GUILDFLOW_PLAYERDATA_WEBHOOK_URL (each also from a Prefect Secret block, *_BLOCK)"
-        )
-    from integrations.discord_api import DiscordExportDelivery
-
-    return DiscordExportDelivery(
-        token=token,
-        api_base=settings.discord_api_base,
-        webhook_url=webhook_url,
-        upload_cap=settings.playerdata_upload_cap,
-    )
-
-
 def _optional_secret(settings: Settings, field: str) -> SecretStr | None:
     if getattr(settings, f"{field}_block") or getattr(settings, field) is not None:
         return secret(settings, field)
@@ -172,3 +158,106 @@ def _optional_secret(settings: Settings, field: str) -> SecretStr | None:
 
 def publish_ledger(settings: Settings) -> PublishLedger:
     return PublishLedger(settings.ledger)
+
+
+def delivery_ledger(settings: Settings) -> DeliveryLedger:
+    return DeliveryLedger(settings.delivery_ledger)
+
+
+def delivery(settings: Settings, destination: Destination) -> Delivery:
+    """The client that delivers to this destination, with the settings its kind needs."""
+    missing = _missing_configuration(settings, destination)
+    if missing:
+        raise ConfigurationError(f"{destination.describe()}: {missing}")
+    if destination.kind == "discord" or _is_discord_webhook(destination):
+        return discord_delivery(settings, destination)
+    if destination.kind == "webhook":
+        from integrations.webhook_delivery import WebhookDelivery
+
+        return WebhookDelivery(SecretStr(destination.target), secret(settings, "webhook_signing_secret"))
+    if destination.kind == "email":
+        from integrations.email_delivery import EmailDelivery
+
+        return EmailDelivery(
+            settings.smtp_host,
+            settings.smtp_port_or_default,
+            settings.smtp_security,
+            settings.smtp_from,
+            destination.target,
+            user=settings.smtp_user,
+            password=secret(settings, "smtp_password") if settings.smtp_user else None,
+        )
+    return FileDelivery(Path(destination.target), destination.format, settings.file_destination_keep)
+
+
+def discord_delivery(settings: Settings, destination: Destination) -> DiscordDelivery:
+    """A Discord channel: the bot (GUILDFLOW_DISCORD_TOKEN) and/or the configured webhook of that channel
+    (GUILDFLOW_PLAYERDATA_WEBHOOK_URL), whichever are set; or a webhook: destination's Discord webhook."""
+    from integrations.discord_api import DiscordDelivery
+
+    missing = _missing_configuration(settings, destination)
+    if missing:
+        raise ConfigurationError(f"{destination.describe()}: {missing}")
+    if destination.kind == "webhook":
+        return DiscordDelivery(
+            settings.discord_api_base,
+            webhook_url=SecretStr(destination.target),
+            upload_cap=settings.playerdata_upload_cap,
+        )
+    return DiscordDelivery(
+        settings.discord_api_base,
+        channel_id=int(destination.target),
+        token=_optional_secret(settings, "discord_token"),
+        webhook_url=_optional_secret(settings, "playerdata_webhook_url"),
+        format=destination.format,
+        upload_cap=settings.playerdata_upload_cap,
+    )
+
+
+def destination_problem(settings: Settings, destination: Destination) -> str | None:
+    """What keeps a delivery to this destination from working, from the settings alone (no network, no secret
+    read), or None when it can work: for a warning before a schedule is made that would fail every run."""
+    missing = _missing_configuration(settings, destination)
+    if missing:
+        return f"{destination.describe()}: {missing}"
+    if destination.kind == "file":
+        folder = Path(destination.target)
+        if folder.is_file() or not can_write(folder):
+            return f"{destination.describe()} is not a folder this user can write to"
+    return None
+
+
+def _missing_configuration(settings: Settings, destination: Destination) -> str | None:
+    """The settings a destination of this kind needs and does not have, in words that name them."""
+    if destination.kind == "discord" and not (
+        _secret_given(settings, "discord_token") or _secret_given(settings, "playerdata_webhook_url")
+    ):
+        return (
+            "posting to a Discord channel needs GUILDFLOW_DISCORD_TOKEN (the bot posts; give it View Channel, Send "
+            "Messages, Embed Links and Attach Files there) or GUILDFLOW_PLAYERDATA_WEBHOOK_URL (a webhook of that "
+            "channel), each also from a Prefect Secret block (*_BLOCK)"
+        )
+    if destination.kind == "webhook" and _is_discord_webhook(destination):
+        return None  # posted in Discord's own format: Discord checks its token, not a signature
+    if destination.kind == "webhook" and not _secret_given(settings, "webhook_signing_secret"):
+        return (
+            "webhook deliveries are signed: set GUILDFLOW_WEBHOOK_SIGNING_SECRET (a long random string you share with "
+            "the receiver), or put a Prefect Secret block's name in GUILDFLOW_WEBHOOK_SIGNING_SECRET_BLOCK"
+        )
+    if destination.kind == "email":
+        missing = [name for name, value in (("HOST", settings.smtp_host), ("FROM", settings.smtp_from)) if not value]
+        if missing:
+            names = " and ".join(f"GUILDFLOW_SMTP_{name}" for name in missing)
+            return f"email is sent through an SMTP server: set {names} (and GUILDFLOW_SMTP_USER/_PASSWORD to log in)"
+        if settings.smtp_user and not _secret_given(settings, "smtp_password"):
+            return "GUILDFLOW_SMTP_USER is set without GUILDFLOW_SMTP_PASSWORD (or GUILDFLOW_SMTP_PASSWORD_BLOCK)"
+    return None
+
+
+def _is_discord_webhook(destination: Destination) -> bool:
+    return destination.kind == "webhook" and discord_webhook_parts(destination.target) is not None
+
+
+def _secret_given(settings: Settings, field: str) -> bool:
+    value: SecretStr | None = getattr(settings, field)
+    return bool(getattr(settings, f"{field}_block") or (value is not None and value.get_secret_value()))

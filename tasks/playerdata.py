@@ -6,8 +6,6 @@ the channel may receive this export (allow-list, same guild), and the files fit 
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,7 +14,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from bookkeeping.history import next_run_of
-from core.delivery import Destination, Message
+from core.delivery import Message
 from core.playerdata import (
     COPY_INDEX,
     ExportPlan,
@@ -42,13 +40,10 @@ from core.playerdata import (
     serialize_like,
     server_export,
 )
-from core.playerdata_export import ExportTarget, check_channel_allowed, check_same_guild, export_message
-from guildflow.settings import Settings, load_settings
-from integrations.delivery import DeliveryError
-from integrations.discord_api import Delivered
+from core.playerdata_export import ExportTarget, check_channel_allowed, check_same_guild, export_message, export_post
+from guildflow.settings import Settings
 from integrations.local_files import write_atomically
 from tasks import clients
-from tasks.policy import RETRY_DELAYS, retry_unless_permanent
 
 
 @dataclass(frozen=True)
@@ -89,8 +84,8 @@ def check_destination(settings: Settings, target: ExportTarget, player_data: Pla
         return
     check_channel_allowed(target, settings.playerdata_all_channel_ids)
     if target.export_type == "server":
-        destination = clients.export_delivery(settings).destination(int(target.channel_id))
-        check_same_guild(target, str(destination.guild_id) if destination.guild_id else None)
+        channel = clients.discord_delivery(settings, target.destination).channel()
+        check_same_guild(target, str(channel.guild_id) if channel.guild_id else None)
 
 
 @task(name="plan export files", cache_policy=NO_CACHE, persist_result=False)
@@ -113,37 +108,18 @@ def next_export(target: ExportTarget) -> datetime | None:
     return next_run_of(target.slug)
 
 
-def message_text(
+def message_to_post(
     target: ExportTarget,
     player_data: PlayerDataFile,
     plan: ExportPlan,
     exported_at: datetime,
     next_at: datetime | None,
     degraded: str = "",
-) -> str:
+) -> Message:
+    """The export's message: what, when, how big, the next export; with the file(s)."""
     guilds = [target.guild_id] if target.guild_id else list(player_data.guilds)
     names = [player_data.guilds.get(guild, "Unknown") for guild in guilds]
-    return export_message(target, plan, exported_at, names, next_at, degraded)
-
-
-@task(
-    name="post export",
-    retries=2,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_condition_fn=retry_unless_permanent,
-    cache_policy=NO_CACHE,
-    persist_result=False,
-)
-def post_export(settings: Settings, target: ExportTarget, message: str, plan: ExportPlan) -> Delivered:
-    """One message with the file(s) in the channel (more only past Discord's per-message limits)."""
-    delivered = clients.export_delivery(settings).deliver(
-        int(target.channel_id or 0), message, [(file.name, file.content) for file in plan.files]
-    )
-    logger = get_run_logger()
-    for warning in delivered.warnings:
-        logger.warning(warning)
-    logger.info("posted %s through %s", ", ".join(delivered.attachments), delivered.via)
-    return delivered
+    return export_post(export_message(target, plan, exported_at, names, next_at, degraded), plan)
 
 
 @task(name="compare with the previous copy", cache_policy=NO_CACHE, persist_result=False)
@@ -267,16 +243,3 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as error:
         raise PlayerDataError(f"{path} cannot be read ({error.strerror})") from None
-
-
-def post_notice(destinations: Sequence[str], message: Message) -> None:
-    """A paused schedule's notice, posted to its Discord channel(s) the way exports are posted; a channel that
-    cannot take it is logged and skipped."""
-    delivery = clients.export_delivery(load_settings())
-    for destination in map(Destination.parse, destinations):
-        if destination.kind != "discord":
-            continue
-        try:
-            delivery.post_notice(int(destination.target), f"**{message.title}**\n{message.body}")
-        except DeliveryError as error:
-            logging.getLogger(__name__).warning("Could not post the notice to %s: %s", destination.describe(), error)

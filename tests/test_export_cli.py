@@ -56,8 +56,10 @@ def with_discord(source: Path, discord: DiscordEmulator, monkeypatch: pytest.Mon
 
 
 @pytest.fixture
-def deployment_id(source: Path) -> UUID:
-    """A fresh playerdata-export/scheduled deployment, as `prefect deploy` leaves it (no schedules)."""
+def deployment_id(source: Path, monkeypatch: pytest.MonkeyPatch) -> UUID:
+    """A fresh playerdata-export/scheduled deployment, as `prefect deploy` leaves it (no schedules), and a bot
+    token, so that schedules can post."""
+    monkeypatch.setenv("GUILDFLOW_DISCORD_TOKEN", "the-bot-token")
     with get_client(sync_client=True) as client:
         try:
             client.delete_deployment(client.read_deployment_by_name(DEPLOYMENT).id)
@@ -174,6 +176,22 @@ def test_schedule_refuses_bad_options(deployment_id: UUID, args: list[str], expe
     assert result.exit_code == 2 and expected in result.output
     with get_client(sync_client=True) as client:
         assert client.read_deployment_schedules(deployment_id) == []
+
+
+def test_a_schedule_that_cannot_post_is_refused_unless_asked_for(
+    deployment_id: UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GUILDFLOW_DISCORD_TOKEN")
+    args = ["schedule", "--every", "60", "--type", "server", "--guild", GUILD, "--channel", CHANNEL]
+    refused = invoke(*args)
+    assert refused.exit_code == 2 and "every run of this schedule would fail here: Discord channel" in refused.output
+    assert "GUILDFLOW_DISCORD_TOKEN" in refused.output and "--anyway" in refused.output
+    with get_client(sync_client=True) as client:
+        assert client.read_deployment_schedules(deployment_id) == []
+
+    anyway = invoke(*args, "--anyway")
+    assert anyway.exit_code == 0 and anyway.output.startswith("warning: Discord channel")
+    assert f"created schedule {SLUG}" in anyway.output
 
 
 def test_schedules_need_the_deployment_and_a_server(source: Path) -> None:

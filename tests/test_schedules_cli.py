@@ -35,6 +35,7 @@ def deployment_id(prefect_harness: None, guildflow_env: Path, monkeypatch: pytes
     bad.write_text("{corrupt")
     monkeypatch.setenv("GUILDFLOW_PLAYERDATA", str(bad))
     monkeypatch.setenv("GUILDFLOW_PLAYERDATA_ALL_CHANNELS", ADMIN_CHANNEL)
+    monkeypatch.setenv("GUILDFLOW_DISCORD_TOKEN", "the-bot-token")
     delete_deployments_and_schedule_records()
     return playerdata_export.to_deployment(name=DEPLOYMENT.split("/")[1]).apply()
 

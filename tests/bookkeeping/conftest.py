@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -19,14 +18,16 @@ from prefect.flow_engine import run_flow
 from prefect.settings import temporary_settings
 
 from bookkeeping.pauses import pause_after_failures
-from core.delivery import Message
+from core.delivery import Destination, Message
+from guildflow.settings import Settings
 from integrations.delivery import DestinationUnusable
 
 NOTICES: list[tuple[tuple[str, ...], Message]] = []
 
 
-def record_notice(destinations: Any, message: Message) -> None:
-    NOTICES.append((tuple(destinations), message))
+def record_notice(settings: Settings, destinations: list[Destination], message: Message) -> None:
+    """Stands in for deliver_everywhere (tested with each destination in tests/flows/test_deliveries.py)."""
+    NOTICES.append((tuple(str(destination) for destination in destinations), message))
 
 
 PAUSE_HOOK = pause_after_failures(notify=record_notice)

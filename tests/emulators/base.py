@@ -60,6 +60,7 @@ class Fault:
     method: str | None = None
     path_pattern: str | None = None  # regex searched in the path
     times: int = 1
+    skip: int = 0  # let this many matching requests through first (fail the second post, not the first)
 
     def matches(self, request: Request) -> bool:
         if self.method and self.method != request.method:
@@ -138,7 +139,10 @@ class Emulator:
         with self._lock:
             self.requests.append(request)
             fault = next((fault for fault in self._faults if fault.matches(request)), None)
-            if fault is not None:
+            if fault is not None and fault.skip:
+                fault.skip -= 1
+                fault = None
+            elif fault is not None:
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)

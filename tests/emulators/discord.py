@@ -1,5 +1,5 @@
 """Discord's REST API v10, the part our discord.py clients use: logging in, reading history (DiscordApiSource),
-and webhooks (DiscordExportDelivery: create, fetch, execute with files, delete).
+and posting messages as the bot or through webhooks (DiscordDelivery: create message, fetch and execute a webhook).
 
     discord = DiscordEmulator()
     channel_id = discord.load_export("examples/discord/general.json")  # or add_channel + add_messages
@@ -12,12 +12,16 @@ View Channel gets 403; one without Read Message History gets an empty history, a
 Message Content intent messages come without content, embeds or attachments. History pages come newest
 first, with `after` too. Faults: fail_next(Fault(rate_limited(0.05), path_pattern="/messages$")).
 
-Webhooks: `add_webhook(channel_id)` returns a configured webhook's URL (https://discord.com/api/webhooks/...; the
-client reaches the emulator through its api_base); the bot creates them with POST /channels/{id}/webhooks
-(403 Missing Permissions without Manage Webhooks: deny(channel_id, "manage_webhooks")). Executing one
-(multipart payload_json + files[n]) checks Attach Files, the per-file upload cap (413, code 40005), the
-request size and 10 files per message; with ?wait=true it answers the saved Message. Every post is kept in
-`posts` with the uploaded bytes. delete_channel(id) deletes the channel and its webhooks (404, 10003 / 10015).
+Posting: the bot creates a message with POST /channels/{id}/messages (403 Missing Permissions without Send
+Messages, or Attach Files for files: deny(channel_id, "send_messages")); its nonce with enforce_nonce answers the
+message already made with that nonce instead of a second one, as Discord does for a few minutes.
+`add_webhook(channel_id)` returns a webhook's URL (https://discord.com/api/webhooks/...; the client reaches the
+emulator through its api_base); executing one (JSON, or multipart payload_json + files[n]) with ?wait=true
+answers the saved Message. Both check what Discord checks of a message: not empty (50006), content 2,000,
+10 embeds, 6,000 characters over all embeds, per embed title 256, description 4,096, 25 fields of name 256 and
+value 1,024, footer 2,048 (400, 50035); 10 files, the per-file upload cap (413, 40005) and the request size.
+Every post is kept in `posts` with its embeds and the uploaded bytes. delete_channel(id) deletes the channel
+and its webhooks (404, 10003 / 10015).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ API = "/api/v10"
 GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19  # the Message Content intent switch of an unverified bot
 Access = Literal["read", "view", "none"]  # full access / View Channel only / not even View Channel
 
-Permission = Literal["manage_webhooks", "attach_files"]
+Permission = Literal["send_messages", "attach_files"]
 
 BOT_ID = 1_300_000_000_000_000_001
 GUILD_ID = 1_300_000_000_000_000_002
@@ -110,13 +114,14 @@ def api_message(
 
 @dataclass
 class Post:
-    """A message executed through a webhook, with the bytes of its attachments."""
+    """A message posted by the bot (webhook_id None) or through a webhook, with the bytes of its attachments."""
 
     channel_id: int
-    webhook_id: int
+    webhook_id: int | None
     message_id: int
     content: str
     files: dict[str, bytes] = dataclass_field(default_factory=dict)  # file name -> bytes, in upload order
+    embeds: list[dict[str, Any]] = dataclass_field(default_factory=list)
 
 
 def _error(status: int, message: str, code: int) -> Response:
@@ -137,8 +142,8 @@ class DiscordEmulator(Emulator):
         self.messages: dict[int, dict[int, dict[str, Any]]] = {}  # channel id -> message id -> message
         self.denied: dict[int, set[Permission]] = {}  # channel id -> permissions the bot lacks there
         self.webhooks: dict[int, dict[str, Any]] = {}  # the live ones, by id
-        self.deleted_webhooks: list[int] = []
         self.posts: list[Post] = []
+        self.nonces: dict[tuple[int, str], dict[str, Any]] = {}  # (channel, nonce) -> the message it made
         self.upload_cap = UPLOAD_CAP
         self._ids = itertools.count(time_snowflake(datetime.now(timezone.utc)))
         for method, path, handler in [
@@ -146,14 +151,12 @@ class DiscordEmulator(Emulator):
             ("GET", r"/oauth2/applications/@me", self._application),
             ("GET", r"/channels/(?P<channel>\d+)", self._channel),
             ("GET", r"/channels/(?P<channel>\d+)/messages", self._history),
-            ("POST", r"/channels/(?P<channel>\d+)/webhooks", self._create_webhook),
-            ("DELETE", r"/webhooks/(?P<webhook>\d+)", self._delete_webhook),
+            ("POST", r"/channels/(?P<channel>\d+)/messages", self._create_message),
         ]:
             self.route(method, API + path, self._authorized(handler))
         for method, path, handler in [  # authorised by the token in the path
             ("GET", r"/webhooks/(?P<webhook>\d+)/(?P<token>[^/]+)", self._fetch_webhook),
             ("POST", r"/webhooks/(?P<webhook>\d+)/(?P<token>[^/]+)", self._execute_webhook),
-            ("DELETE", r"/webhooks/(?P<webhook>\d+)/(?P<token>[^/]+)", self._delete_webhook),
         ]:
             self.route(method, API + path, self._with_webhook_token(handler))
 
@@ -195,7 +198,7 @@ class DiscordEmulator(Emulator):
         """As when an admin deletes the channel: it and its webhooks are gone."""
         del self.channels[channel_id]
         for webhook_id in [i for i, hook in self.webhooks.items() if hook["channel_id"] == str(channel_id)]:
-            self._forget_webhook(webhook_id)
+            del self.webhooks[webhook_id]
 
     def add_webhook(self, channel_id: int, name: str = "Backups") -> str:
         """A webhook an admin made in the channel; returns its URL as Discord shows it."""
@@ -290,18 +293,7 @@ class DiscordEmulator(Emulator):
             page = [i for i in ids if not before or i < before][-limit:]
         return Response.json([self._as_seen(self.messages[channel_id][i]) for i in reversed(page)])  # ...newest first
 
-    # webhooks
-
-    def _create_webhook(self, request: Request) -> Response:
-        channel_id, refusal = self._visible_channel(request)
-        if refusal:
-            return refusal
-        if "manage_webhooks" in self.denied.get(channel_id, set()):
-            return _error(403, "Missing Permissions", 50013)
-        name = (request.json() or {}).get("name") or ""
-        if not 1 <= len(name) <= 80 or re.search("discord|clyde", name, re.IGNORECASE):
-            return _error(400, "Invalid Form Body", 50035)
-        return Response.json(self._new_webhook(channel_id, name, creator=self.bot))
+    # webhooks and posting
 
     def _with_webhook_token(self, handler: Handler) -> Handler:
         def checked(request: Request) -> Response:
@@ -315,38 +307,72 @@ class DiscordEmulator(Emulator):
         return checked
 
     def _fetch_webhook(self, request: Request) -> Response:
-        webhook = self.webhooks[int(request.params["webhook"])]
-        return Response.json({key: value for key, value in webhook.items() if key != "user"})
+        return Response.json(self.webhooks[int(request.params["webhook"])])
 
-    def _delete_webhook(self, request: Request) -> Response:
-        webhook_id = int(request.params["webhook"])
-        if webhook_id not in self.webhooks:
-            return _error(404, "Unknown Webhook", 10015)
-        self._forget_webhook(webhook_id)
-        return Response(204)
+    def _create_message(self, request: Request) -> Response:
+        channel_id, refusal = self._visible_channel(request)
+        if refusal:
+            return refusal
+        payload, files = _multipart(request)
+        denied = self.denied.get(channel_id, set())
+        if "send_messages" in denied or (files and "attach_files" in denied):
+            return _error(403, "Missing Permissions", 50013)
+        nonce = payload.get("nonce")
+        if nonce and payload.get("enforce_nonce") and (channel_id, str(nonce)) in self.nonces:
+            return Response.json(self.nonces[(channel_id, str(nonce))])  # the one already made: no second
+        problem = self._refused(request, payload, files)
+        if problem:
+            return problem
+        message = self._save(channel_id, payload, files, author=self.bot, webhook_id=None)
+        if nonce and payload.get("enforce_nonce"):
+            self.nonces[(channel_id, str(nonce))] = message
+        return Response.json(message)
 
     def _execute_webhook(self, request: Request) -> Response:
         webhook = self.webhooks[int(request.params["webhook"])]
         channel_id = int(webhook["channel_id"])
-        if len(request.body) > MAX_REQUEST:
-            return _error(413, "Request entity too large", 40005)
         payload, files = _multipart(request)
         if files and "attach_files" in self.denied.get(channel_id, set()):
             return _error(403, "Missing Permissions", 50013)
-        if len(files) > MAX_FILES or any(len(data) > self.upload_cap for data in files.values()):
-            return (
-                _error(413, "Request entity too large", 40005)
-                if len(files) <= MAX_FILES
-                else _error(400, "Invalid Form Body", 50035)
-            )
+        problem = self._refused(request, payload, files)
+        if problem:
+            return problem
+        author = {**api_user(int(webhook["id"]), webhook["name"], bot=True), "discriminator": "0000"}
+        message = self._save(channel_id, payload, files, author=author, webhook_id=int(webhook["id"]))
+        waited = (request.arg("wait") or "").lower() in ("true", "1")  # discord.py sends wait=1
+        return Response.json(message) if waited else Response(204)
+
+    def _refused(self, request: Request, payload: dict[str, Any], files: dict[str, bytes]) -> Response | None:
+        """Discord's answer to a message it does not take, or None."""
+        if len(request.body) > MAX_REQUEST:
+            return _error(413, "Request entity too large", 40005)
+        if len(files) > MAX_FILES:
+            return _error(400, "Invalid Form Body", 50035)
+        if any(len(data) > self.upload_cap for data in files.values()):
+            return _error(413, "Request entity too large", 40005)
+        embeds = payload.get("embeds") or []
+        if not (payload.get("content") or embeds or files):
+            return _error(400, "Cannot send an empty message", 50006)
+        if len(payload.get("content") or "") > 2000 or len(embeds) > 10 or _embeds_over_limits(embeds):
+            return _error(400, "Invalid Form Body", 50035)
+        return None
+
+    def _save(
+        self,
+        channel_id: int,
+        payload: dict[str, Any],
+        files: dict[str, bytes],
+        *,
+        author: dict[str, Any],
+        webhook_id: int | None,
+    ) -> dict[str, Any]:
         message_id = next(self._ids)
-        message = api_message(
-            message_id,
-            channel_id,
-            payload.get("content") or "",
-            author={**api_user(int(webhook["id"]), webhook["name"], bot=True), "discriminator": "0000"},
-        )
-        message["webhook_id"] = webhook["id"]
+        embeds = payload.get("embeds") or []
+        message = api_message(message_id, channel_id, payload.get("content") or "", author=author, embeds=embeds)
+        if webhook_id is not None:
+            message["webhook_id"] = str(webhook_id)
+        if payload.get("nonce"):
+            message["nonce"] = str(payload["nonce"])
         message["attachments"] = [
             {
                 "id": str(next(self._ids)),
@@ -359,11 +385,10 @@ class DiscordEmulator(Emulator):
             for name, data in files.items()
         ]
         self.add_messages(channel_id, [message])
-        self.posts.append(Post(channel_id, int(webhook["id"]), message_id, message["content"], files))
-        waited = (request.arg("wait") or "").lower() in ("true", "1")  # discord.py sends wait=1
-        return Response.json(message) if waited else Response(204)
+        self.posts.append(Post(channel_id, webhook_id, message_id, message["content"], files, embeds))
+        return message
 
-    def _new_webhook(self, channel_id: int, name: str, creator: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _new_webhook(self, channel_id: int, name: str) -> dict[str, Any]:
         webhook_id = next(self._ids)
         webhook = {
             "id": str(webhook_id),
@@ -373,21 +398,31 @@ class DiscordEmulator(Emulator):
             "name": name,
             "avatar": None,
             "token": secrets.token_urlsafe(51),  # 68 characters, as Discord's
-            "application_id": self.bot["id"] if creator else None,
+            "application_id": None,  # made by an admin, not by an application
         }
-        if creator:
-            webhook["user"] = creator
         self.webhooks[webhook_id] = webhook
         return webhook
-
-    def _forget_webhook(self, webhook_id: int) -> None:
-        del self.webhooks[webhook_id]
-        self.deleted_webhooks.append(webhook_id)
 
     def _as_seen(self, message: dict[str, Any]) -> dict[str, Any]:
         if self.message_content:
             return message
         return {**message, "content": "", "embeds": [], "attachments": []}
+
+
+def _embeds_over_limits(embeds: list[dict[str, Any]]) -> bool:
+    total = 0
+    for embed in embeds:
+        fields = embed.get("fields") or []
+        texts = [embed.get("title") or "", embed.get("description") or "", (embed.get("footer") or {}).get("text", "")]
+        sizes = [len(text) for text in texts]
+        if sizes[0] > 256 or sizes[1] > 4096 or sizes[2] > 2048 or len(fields) > 25:
+            return True
+        for item in fields:
+            if not 1 <= len(item.get("name") or "") <= 256 or not 1 <= len(item.get("value") or "") <= 1024:
+                return True
+            sizes += [len(item["name"]), len(item["value"])]
+        total += sum(sizes)
+    return total > 6000
 
 
 def _multipart(request: Request) -> tuple[dict[str, Any], dict[str, bytes]]:

@@ -21,10 +21,12 @@ def test_routes_count_and_faults() -> None:
         assert first.json() == {"name": "abc", "body": {"a": 1}, "q": "1"}
         echo.fail_next(Fault(Response.json({"retry_after": 1}, status=429), path_pattern="/echo/", times=2))
         assert [httpx.post(f"{echo.url}/echo/x", json={}).status_code for _ in range(3)] == [429, 429, 200]
+        echo.fail_next(Fault(Response(503), skip=1))
+        assert [httpx.post(f"{echo.url}/echo/x", json={}).status_code for _ in range(3)] == [200, 503, 200]
         echo.fail_next(Fault(malformed=True))
         assert httpx.post(f"{echo.url}/echo/x", json={}).text == "{not json"
         assert httpx.get(f"{echo.url}/nowhere").status_code == 404
-        assert echo.calls("POST", r"^/echo/") == 5 and echo.calls() == 6
+        assert echo.calls("POST", r"^/echo/") == 8 and echo.calls() == 9
 
 
 def test_chunked_bodies_are_read() -> None:

@@ -98,7 +98,7 @@ def test_a_server_export_posts_the_wrapped_guild(source: Path, discord: DiscordE
     assert wrapper["guildName"] == "Dragon's Rest" and wrapper["data"] == json.loads(SAMPLE)[GUILD]
     assert restored_bytes(tmp_path, post.files) == SAMPLE  # restoring the backup gives the same file back
     assert post.channel_id == int(GUILD_CHANNEL)
-    assert discord.webhooks == {} and discord.deleted_webhooks == [post.webhook_id]
+    assert post.webhook_id is None and discord.webhooks == {}  # posted by the bot: no webhook made
 
 
 def test_the_message_says_when_what_how_big_and_when_next(source: Path, discord: DiscordEmulator) -> None:
@@ -152,7 +152,8 @@ def test_still_above_the_cap_an_all_export_is_split_by_guild(
     assert all(len(content) <= 5 * 1024 for content in files.values())
     assert "Restore with every part: `guildflow export restore playerdata-scheduled-ALL-" in discord.posts[0].content
     assert restored_bytes(tmp_path, files) == SAMPLE
-    assert len(discord.deleted_webhooks) == 1  # one temporary webhook for the whole export
+    assert discord.posts[1].content.startswith("(continued: playerdata-scheduled-ALL-")  # together over the cap
+    assert all(post.webhook_id is None for post in discord.posts)  # posted by the bot
 
 
 def test_a_local_copy_needs_no_discord_and_keeps_the_last_n(
@@ -363,16 +364,17 @@ def test_five_consecutive_failures_pause_the_schedule_with_a_notice(
     assert status.schedule.pause.reason.startswith("5 consecutive failed runs; the last: ")
     assert "is not valid JSON" in status.schedule.pause.reason
     assert status.stats.last_run.failed and "is not valid JSON" in status.stats.last_run.message
-    notice = discord.posts[-1]
-    assert notice.files == {} and notice.content.startswith(f"**⏸️ Schedule {SERVER_TARGET.slug} is paused**")
-    assert status.schedule.pause.reason in notice.content and "guildflow schedules resume" in notice.content
+    notice = discord.posts[-1]  # posted by the bot as an embed
+    [embed] = notice.embeds
+    assert notice.files == {} and embed["title"] == f"⏸️ Schedule {SERVER_TARGET.slug} is paused"
+    assert status.schedule.pause.reason in embed["description"] and "guildflow schedules resume" in embed["description"]
 
 
 @pytest.mark.parametrize(
     ("break_it", "reason", "notice_posted"),
     [
         (lambda discord: discord.delete_channel(int(GUILD_CHANNEL)), "channel not found (404)", False),
-        (lambda discord: discord.deny(int(GUILD_CHANNEL), "manage_webhooks"), "missing permission (403)", False),
+        (lambda discord: discord.deny(int(GUILD_CHANNEL), "send_messages"), "missing permission (403)", False),
         # the channel still takes a message without a file: the notice says why exports stopped
         (lambda discord: discord.deny(int(GUILD_CHANNEL), "attach_files"), "missing permission (403)", True),
     ],
@@ -387,7 +389,9 @@ def test_a_gone_channel_or_missing_permission_pauses_at_once(
     status = status_of(SERVER_TARGET)
     assert not status.schedule.active and status.stats.consecutive_failures == 1
     assert status.schedule.pause.reason.startswith(f"{reason}: ")
-    assert [post.files for post in discord.posts] == ([{}] if notice_posted else []) and discord.webhooks == {}
+    assert [post.embeds[0]["title"][:20] for post in discord.posts] == (
+        ["⏸️ Schedule playerda"] if notice_posted else []
+    )
     assert ExportTarget.from_parameters(status.schedule.definition.parameters) == SERVER_TARGET
     assert status.schedule.problems == ()  # pausing kept its parameters
 

@@ -1,28 +1,34 @@
-"""DiscordExportDelivery: the real discord.py client posting export files through webhooks of the Discord emulator."""
+"""DiscordDelivery: the real discord.py client posting messages in channels of the Discord emulator, as the bot or
+through a webhook, split within Discord's limits (the emulator refuses what Discord refuses)."""
 
 from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
-from integrations.discord_api import (
-    CONFIGURED,
-    TEMPORARY,
-    DeliveryError,
-    DestinationUnusable,
-    DiscordExportDelivery,
-    UploadTooLarge,
-)
-from tests.emulators.base import Fault
+from core.delivery import Attachment, Message, MessageField
+from integrations.delivery import DeliveryError, DestinationUnusable
+from integrations.delivery_ledger import DeliveryLedger
+from integrations.discord_api import DiscordDelivery, UploadTooLarge
+from tests.emulators.base import Fault, Response
 from tests.emulators.discord import GUILD_ID, DiscordEmulator, rate_limited
 
 BACKUPS, OTHER = 1_300_000_000_000_000_111, 1_300_000_000_000_000_222
 OTHER_GUILD = 1_300_000_000_000_000_999
-FILES = [("playerdata-scheduled-ALL-2026-11-22T00-41-05-123Z.json", b'{\n  "a": 1\n}\n')]
+FILES = (Attachment("playerdata-scheduled-ALL-2026-11-22T00-41-05-123Z.json", b'{\n  "a": 1\n}\n'),)
+CREATE = r"^/api/v10/channels/\d+/messages$"
 EXECUTE = r"^/api/v10/webhooks/\d+/[^/]+$"
+SUMMARY = Message(
+    "Weekly summary",
+    "Five new projects.",
+    (MessageField("Posts", "42", inline=True),),
+    url="https://example.com/s",
+    footer="guildflow",
+)
 
 
 @pytest.fixture
@@ -34,135 +40,206 @@ def discord() -> Iterator[DiscordEmulator]:
         yield emulator
 
 
+@pytest.fixture
+def ledger(tmp_path: Path) -> DeliveryLedger:
+    return DeliveryLedger(tmp_path / "deliveries.sqlite")
+
+
 def delivery(
-    discord: DiscordEmulator, *, token: str | None = "", webhook_url: str | None = None, upload_cap: int = 10 << 20
-) -> DiscordExportDelivery:
-    return DiscordExportDelivery(
-        SecretStr(token or discord.token) if token is not None else None,
+    discord: DiscordEmulator,
+    channel_id: int | None = BACKUPS,
+    *,
+    token: str | None = "",
+    webhook_url: str | None = None,
+    format: str = "embed",
+    upload_cap: int = 10 << 20,
+) -> DiscordDelivery:
+    return DiscordDelivery(
         discord.api_base,
-        SecretStr(webhook_url) if webhook_url else None,
+        channel_id=channel_id,
+        token=SecretStr(token or discord.token) if token is not None else None,
+        webhook_url=SecretStr(webhook_url) if webhook_url else None,
+        format=format,
         upload_cap=upload_cap,
         max_ratelimit_timeout=30,
     )
 
 
-def test_a_temporary_webhook_posts_the_files_once_and_is_deleted(discord: DiscordEmulator) -> None:
-    gzipped = bytes(range(256)) * 4 + b"\r\n--\r\n"  # binary, with bytes that look like multipart syntax
-    files = [*FILES, ("part.json.gz", gzipped)]
-    delivered = delivery(discord).deliver(BACKUPS, "📦 export", files)
+def test_the_bot_posts_an_embed(discord: DiscordEmulator, ledger: DeliveryLedger) -> None:
+    progress = ledger.progress("run-1", "discord-x", SUMMARY.digest)
+    receipt = delivery(discord).deliver(SUMMARY, progress)
 
     [post] = discord.posts
-    assert (post.channel_id, post.content, post.files) == (BACKUPS, "📦 export", dict(files))
-    assert delivered.message_ids == [post.message_id] and delivered.via == TEMPORARY
-    assert delivered.attachments == [name for name, _ in files] and delivered.warnings == []
-    assert discord.webhooks == {} and discord.deleted_webhooks == [post.webhook_id]
-    execute = next(request for request in discord.requests if request.method == "POST" and "/webhooks/" in request.path)
-    assert execute.arg("wait") == "1"  # discord.py's spelling of wait=true: Discord answers the saved message
+    assert (post.channel_id, post.webhook_id, post.content) == (BACKUPS, None, "")
+    [embed] = post.embeds
+    assert (embed["title"], embed["url"], embed["description"]) == ("Weekly summary", SUMMARY.url, SUMMARY.body)
+    assert embed["fields"] == [{"name": "Posts", "value": "42", "inline": True}]
+    assert embed["footer"]["text"] == "guildflow"
+    assert receipt.part_ids == [str(post.message_id)] == progress.delivered_parts()
+    assert receipt.destination == f"Discord channel {BACKUPS}"
+    assert discord.messages[BACKUPS][post.message_id]["nonce"] == progress.part_key(0)
 
 
-def test_the_configured_webhook_needs_no_bot_token(discord: DiscordEmulator) -> None:
+def test_markdown_with_files_is_one_message(discord: DiscordEmulator, ledger: DeliveryLedger) -> None:
+    gzipped = bytes(range(256)) * 4 + b"\r\n--\r\n"  # binary, with bytes that look like multipart syntax
+    message = Message("", "📦 export", attachments=(*FILES, Attachment("part.json.gz", gzipped)))
+    delivery(discord, format="markdown").deliver(message, ledger.progress("run-1", "d", message.digest))
+
+    [post] = discord.posts
+    assert (post.content, post.embeds, post.webhook_id) == ("📦 export", [], None)
+    assert post.files == {item.name: item.content for item in message.attachments}
+
+
+def test_a_long_message_is_split_within_every_limit(discord: DiscordEmulator, ledger: DeliveryLedger) -> None:
+    paragraphs = "\n\n".join(f"Paragraph {n}: " + "word " * 180 for n in range(30))  # ~27,000 characters
+    fields = tuple(MessageField(f"field {n}", "v" * 1500) for n in range(30))
+    message = Message("t" * 300, paragraphs, fields, footer="f" * 100)
+    for form in ("embed", "markdown"):
+        receipt = delivery(discord, format=form).deliver(message, ledger.progress("run-1", form, message.digest))
+        assert len(receipt.part_ids) > 3  # the emulator refused none of them (400 otherwise)
+    assert discord.calls("POST", CREATE) == len(discord.posts)
+
+
+def test_the_configured_webhook_of_the_channel_needs_no_bot(discord: DiscordEmulator, ledger: DeliveryLedger) -> None:
     url = discord.add_webhook(BACKUPS)
-    export = delivery(discord, token=None, webhook_url=url)
+    posting = delivery(discord, token=None, webhook_url=url, format="markdown")
 
-    destination = export.destination(BACKUPS)
-    delivered = export.deliver(BACKUPS, "export", FILES)
+    channel = posting.channel()
+    posting.deliver(Message("", "export", attachments=FILES), ledger.progress("run-1", "d", "x"))
 
-    assert (destination.channel_id, destination.guild_id) == (BACKUPS, GUILD_ID)
-    assert delivered.via == CONFIGURED and discord.posts[0].files == dict(FILES)
-    assert len(discord.webhooks) == 1 and discord.deleted_webhooks == []  # an admin's webhook is kept
+    assert (channel.channel_id, channel.guild_id) == (BACKUPS, GUILD_ID)
+    [post] = discord.posts
+    assert post.webhook_id is not None and post.files == {FILES[0].name: FILES[0].content}
     assert discord.calls(path_pattern=r"/channels/") == 0  # no bot involved
 
 
-def test_a_channel_other_than_the_configured_webhooks_uses_a_temporary_webhook(discord: DiscordEmulator) -> None:
+def test_another_channel_than_the_configured_webhooks_gets_the_bot(
+    discord: DiscordEmulator, ledger: DeliveryLedger
+) -> None:
     url = discord.add_webhook(BACKUPS)
-    delivered = delivery(discord, webhook_url=url).deliver(OTHER, "export", FILES)
-    assert delivered.via == TEMPORARY and discord.posts[0].channel_id == OTHER
+    delivery(discord, OTHER, webhook_url=url).deliver(SUMMARY, ledger.progress("run-1", "d", SUMMARY.digest))
+    assert discord.posts[0].channel_id == OTHER and discord.posts[0].webhook_id is None
 
-
-def test_without_a_token_only_the_configured_webhooks_channel_works(discord: DiscordEmulator) -> None:
-    url = discord.add_webhook(BACKUPS)
     with pytest.raises(DeliveryError, match=f"posts to channel {BACKUPS}, not {OTHER}: set GUILDFLOW_DISCORD_TOKEN"):
-        delivery(discord, token=None, webhook_url=url).deliver(OTHER, "export", FILES)
-    assert discord.posts == []
+        delivery(discord, OTHER, token=None, webhook_url=url).deliver(SUMMARY, ledger.progress("run-2", "d", "x"))
+    assert len(discord.posts) == 1
 
 
-def test_destination_reports_the_channels_guild(discord: DiscordEmulator) -> None:
-    destination = delivery(discord).destination(OTHER)
-    assert (destination.guild_id, destination.name) == (OTHER_GUILD, "#elsewhere")
+def test_a_discord_webhook_destination_posts_embeds_through_it(
+    discord: DiscordEmulator, ledger: DeliveryLedger
+) -> None:
+    url = discord.add_webhook(OTHER).replace("/api/webhooks/", "/api/v10/webhooks/")  # either form works
+    posting = delivery(discord, None, token=None, webhook_url=url)
+    receipt = posting.deliver(SUMMARY, ledger.progress("run-1", "d", SUMMARY.digest))
+
+    [post] = discord.posts
+    assert post.channel_id == OTHER and post.embeds[0]["title"] == "Weekly summary"
+    assert receipt.destination == "webhook at discord.com" and url.split("/")[-1] not in posting.check()
 
 
-def test_a_failed_post_still_deletes_the_temporary_webhook(discord: DiscordEmulator) -> None:
-    discord.deny(BACKUPS, "attach_files")
-    with pytest.raises(DestinationUnusable, match="lacks Attach Files") as raised:
-        delivery(discord).deliver(BACKUPS, "export", FILES)
-    assert raised.value.reason == "missing permission (403)"
-    assert discord.posts == [] and discord.webhooks == {} and len(discord.deleted_webhooks) == 1
+def test_the_channels_guild_comes_from_discord(discord: DiscordEmulator) -> None:
+    channel = delivery(discord, OTHER).channel()
+    assert (channel.guild_id, channel.name) == (OTHER_GUILD, "#elsewhere")
 
 
-def test_missing_manage_webhooks_is_a_destination_problem(discord: DiscordEmulator) -> None:
-    discord.deny(BACKUPS, "manage_webhooks")
-    with pytest.raises(DestinationUnusable, match="lacks Manage Webhooks") as raised:
-        delivery(discord).deliver(BACKUPS, "export", FILES)
-    assert raised.value.reason == "missing permission (403)" and discord.posts == []
+def test_a_retry_posts_only_the_parts_not_yet_posted(discord: DiscordEmulator, ledger: DeliveryLedger) -> None:
+    message = Message("", "\n\n".join(letter * 1900 for letter in "abc"), attachments=FILES)  # three posts
+    unavailable = Response.json({"message": "Service Unavailable", "code": 0}, 503)
+    discord.fail_next(Fault(unavailable, method="POST", path_pattern=CREATE, skip=1))  # the second post fails
+    posting = delivery(discord, format="markdown")
+
+    with pytest.raises(DeliveryError, match="Discord answered 503") as raised:
+        posting.deliver(message, ledger.progress("run-1", "d", message.digest))
+    assert raised.value.transient and [post.content[0] for post in discord.posts] == ["a"]
+
+    receipt = posting.deliver(message, ledger.progress("run-1", "d", message.digest))  # the task's retry
+    assert [post.content[0] for post in discord.posts] == ["a", "b", "c"] and discord.posts[2].files
+    assert receipt.part_ids == [str(post.message_id) for post in discord.posts]
 
 
-def test_a_deleted_channel_and_a_deleted_webhook_are_told_apart(discord: DiscordEmulator) -> None:
+def test_a_post_whose_record_was_lost_is_not_made_twice(discord: DiscordEmulator) -> None:
+    """Discord keeps the bot's nonce: the same part posted again answers the message already made."""
+
+    class Forgetful:
+        def delivered_parts(self) -> list[str]:
+            return []
+
+        def record_part(self, index: int, part_id: str) -> None:
+            pass  # a crash right after posting: never recorded
+
+        def part_key(self, index: int) -> str:
+            return f"run-1-part-{index}"
+
+    posting = delivery(discord)
+    first = posting.deliver(SUMMARY, Forgetful())
+    again = posting.deliver(SUMMARY, Forgetful())
+    assert len(discord.posts) == 1 and first.part_ids == again.part_ids
+
+
+def test_gone_or_forbidden_makes_the_destination_unusable(discord: DiscordEmulator, ledger: DeliveryLedger) -> None:
+    progress = ledger.progress("run-1", "d", SUMMARY.digest)
+    discord.deny(BACKUPS, "send_messages")
+    with pytest.raises(DestinationUnusable, match="lacks a permission .*View Channel, Send Messages and Embed Links"):
+        delivery(discord).deliver(SUMMARY, progress)
+    discord.deny(OTHER, "attach_files")
+    with pytest.raises(DestinationUnusable, match="Send Messages and Attach Files there") as files:
+        delivery(discord, OTHER, format="markdown").deliver(Message("", "x", attachments=FILES), progress)
+    assert files.value.reason == "missing permission (403)"
+
     url = discord.add_webhook(BACKUPS)
     discord.delete_channel(BACKUPS)  # its webhooks go with it
-    with pytest.raises(DestinationUnusable, match="was deleted .*404 Unknown Webhook.*create a new one") as gone:
-        delivery(discord, webhook_url=url).deliver(BACKUPS, "export", FILES)
-    assert gone.value.reason == "webhook deleted (404)"
+    with pytest.raises(DestinationUnusable, match="PLAYERDATA_WEBHOOK_URL was deleted .*404 Unknown Webhook") as gone:
+        delivery(discord, webhook_url=url).deliver(SUMMARY, progress)
+    assert gone.value.reason == "webhook deleted (404)" and url.split("/")[-1] not in str(gone.value)
     with pytest.raises(DestinationUnusable, match=f"channel {BACKUPS} not found .*Unknown Channel") as missing:
-        delivery(discord).destination(BACKUPS)
+        delivery(discord).deliver(SUMMARY, progress)
     assert missing.value.reason == "channel not found (404)"
-    assert url.split("/")[-1] not in str(gone.value)  # the webhook token is a secret
+    with pytest.raises(DestinationUnusable, match="the destination's Discord webhook was deleted"):
+        delivery(discord, None, token=None, webhook_url=url).deliver(SUMMARY, progress)
+    assert discord.posts == [] and progress.delivered_parts() == []
 
 
-def test_an_upload_over_discords_cap_names_the_setting(discord: DiscordEmulator) -> None:
-    discord.upload_cap = 8
+def test_uploads_over_the_cap(discord: DiscordEmulator, ledger: DeliveryLedger) -> None:
+    message = Message("", "export", attachments=FILES)
+    with pytest.raises(DeliveryError, match=r"attachment playerdata-.*\.json is 0\.0 MiB, over Discord's upload cap"):
+        delivery(discord, upload_cap=8).deliver(message, ledger.progress("run-1", "d", message.digest))
+    assert discord.requests == []  # refused before anything was sent
+    discord.upload_cap = 8  # the server's cap is lower than ours
     with pytest.raises(UploadTooLarge, match="413 Request entity too large.*GUILDFLOW_PLAYERDATA_UPLOAD_CAP_MB"):
-        delivery(discord).deliver(BACKUPS, "export", FILES)
-    assert discord.webhooks == {} and discord.posts == []
+        delivery(discord).deliver(message, ledger.progress("run-1", "d", message.digest))
 
 
-def test_files_are_grouped_within_the_cap_and_ten_per_message(discord: DiscordEmulator) -> None:
-    small = [(f"part-{n}.json.gz", b"x" * 10) for n in range(12)]
-    delivered = delivery(discord, upload_cap=1000).deliver(BACKUPS, "export", small)
-    assert [len(post.files) for post in discord.posts] == [10, 2]
-    assert discord.posts[0].content == "export" and discord.posts[1].content.startswith("(continued: part-10")
-    assert len(delivered.message_ids) == 2 and len(discord.deleted_webhooks) == 1
+def test_rate_limits(discord: DiscordEmulator, ledger: DeliveryLedger) -> None:
+    discord.fail_next(Fault(rate_limited(0.05), method="POST", path_pattern=CREATE))
+    delivery(discord).deliver(SUMMARY, ledger.progress("run-1", "d", SUMMARY.digest))
+    assert len(discord.posts) == 1 and discord.calls("POST", CREATE) == 2  # waited out retry_after
 
-    discord.posts.clear()
-    large = [(f"part-{n}.json.gz", b"x" * 600) for n in range(3)]
-    delivery(discord, upload_cap=1000).deliver(BACKUPS, "export", large)
-    assert [list(post.files) for post in discord.posts] == [[name] for name, _ in large]
+    discord.fail_next(Fault(rate_limited(120), method="POST", path_pattern=CREATE))
+    with pytest.raises(DeliveryError, match="asked to wait 120 s") as raised:
+        delivery(discord).deliver(SUMMARY, ledger.progress("run-2", "d", SUMMARY.digest))
+    assert raised.value.transient and len(discord.posts) == 1
 
 
-def test_a_short_rate_limit_is_waited_out(discord: DiscordEmulator) -> None:
-    discord.fail_next(Fault(rate_limited(0.05), method="POST", path_pattern=EXECUTE))
-    delivery(discord).deliver(BACKUPS, "export", FILES)
-    assert len(discord.posts) == 1 and discord.calls("POST", EXECUTE) == 2
-
-
-def test_bad_credentials_name_the_fix_and_never_the_secret(discord: DiscordEmulator) -> None:
+def test_bad_credentials_name_the_fix_and_never_the_secret(discord: DiscordEmulator, ledger: DeliveryLedger) -> None:
+    progress = ledger.progress("run-1", "d", SUMMARY.digest)
     with pytest.raises(DeliveryError, match="GUILDFLOW_DISCORD_TOKEN") as token:
-        delivery(discord, token="wrong.token.value").deliver(BACKUPS, "export", FILES)
+        delivery(discord, token="wrong.token.value").deliver(SUMMARY, progress)
     assert "wrong.token.value" not in str(token.value)
 
     not_a_webhook = "https://example.com/hooks/secret-value"
     with pytest.raises(DeliveryError, match="GUILDFLOW_PLAYERDATA_WEBHOOK_URL is not a Discord webhook URL") as url:
-        delivery(discord, webhook_url=not_a_webhook).destination(BACKUPS)
+        delivery(discord, webhook_url=not_a_webhook).channel()
     assert "secret-value" not in str(url.value)
 
     with pytest.raises(DeliveryError, match="needs the bot token"):
-        DiscordExportDelivery(None, discord.api_base, None)
+        DiscordDelivery(discord.api_base, channel_id=BACKUPS)
 
 
-def test_check_writes_nothing(discord: DiscordEmulator) -> None:
+def test_check_posts_nothing(discord: DiscordEmulator) -> None:
     url = discord.add_webhook(BACKUPS)
-    summary = delivery(discord, webhook_url=url).check()
-    assert f"posts to channel {BACKUPS}" in summary and "bot Guildflow may create temporary webhooks" in summary
-    assert discord.calls("POST") == discord.calls("DELETE") == 0
+    assert f"PLAYERDATA_WEBHOOK_URL posts to channel {BACKUPS}" in delivery(discord, webhook_url=url).check()
+    assert "bot Guildflow posts in #elsewhere (it needs View Channel" in delivery(discord, OTHER).check()
+    assert discord.calls("POST") == 0
 
 
 def test_an_unusable_destination_survives_a_result_store() -> None:
