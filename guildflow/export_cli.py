@@ -19,6 +19,7 @@ from guildflow.schedules_cli import (
     EveryOption,
     MonthlyOption,
     OnceOption,
+    PauseAfterOption,
     TimezoneOption,
     WeeklyOption,
     check_workable,
@@ -93,10 +94,12 @@ def export_schedule(
     cron: CronOption = None,
     once: OnceOption = None,
     timezone_name: TimezoneOption = "UTC",
+    pause_after_failures: PauseAfterOption = None,
     anyway: AnywayOption = False,
 ) -> None:
     """Create or replace the schedule of this channel + type + guild on the Prefect server (`--every` starts a
     first run right away). Schedules survive restarts; stop one with `guildflow export disable` (or `--every 0`).
+    It pauses itself after GUILDFLOW_PAUSE_AFTER_FAILURES failed runs in a row, or --pause-after-failures.
     A schedule whose runs would fail for want of a setting (no bot token, no webhook) is refused unless --anyway."""
     target = _target(export_type, guild, channel)
     settings = settings_or_exit()
@@ -113,7 +116,7 @@ def export_schedule(
         if spec is None:
             _report_disabled(target, _disable(target))
             return
-        definition = ScheduleDefinition(target.slug, DEPLOYMENT, spec, target.parameters)
+        definition = ScheduleDefinition(target.slug, DEPLOYMENT, spec, target.parameters, pause_after_failures)
         check_workable(settings, definition, anyway)
         saved = save_schedule(definition, start_now=spec.kind == "every")
     except ScheduleError as error:

@@ -45,6 +45,10 @@ ChannelFilter = Annotated[Optional[str], typer.Option("--channel", help="only sc
 DeploymentOption = Annotated[
     Optional[str], typer.Option("--deployment", help="the whole deployment, FLOW/NAME, instead of one schedule")
 ]
+PauseAfterOption = Annotated[
+    Optional[int],
+    typer.Option("--pause-after-failures", help="this schedule's own threshold (0: never pauses)", min=0, max=50),
+]
 AnywayOption = Annotated[
     bool, typer.Option("--anyway", help="make it even though this machine's settings say its runs would fail")
 ]

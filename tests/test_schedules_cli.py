@@ -94,7 +94,10 @@ def test_list_and_status_say_why_the_last_run_failed(deployment_id: UUID) -> Non
 
 
 def test_pause_resume_and_remove(deployment_id: UUID) -> None:
-    export_schedule("--every", "60", "--type", "server", "--guild", GUILD, "--channel", CHANNEL)
+    export_schedule(
+        "--every", "60", "--type", "server", "--guild", GUILD, "--channel", CHANNEL, "--pause-after-failures", "2"
+    )
+    assert invoke("list").output.splitlines()[1].endswith("  pauses after 2 failures")
 
     paused = invoke("pause", SLUG, "--reason", "moving the channel")
     assert paused.exit_code == 0 and f"paused schedule {SLUG}: moving the channel" in paused.output
