@@ -18,7 +18,7 @@ from benchmarks.common import NAIVE_MODEL_DELAY_SECONDS
 from benchmarks.pipeline import POSTS as PIPELINE_POSTS
 from benchmarks.pipeline import PipelineResult
 from benchmarks.playerdata import ExportResult, MiB
-from benchmarks.schedules import ScheduleStatusResult
+from benchmarks.schedules import FINISHED_EVERY, ScheduleStatusResult
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 ORCHESTRATION_TARGET = 0.20
@@ -331,6 +331,14 @@ the same status read one request per schedule per field (`benchmarks/schedules.p
   added over the interpreter with its imports. The file's bytes (1x) and their one-byte-per-character
   view that the outline reads (1x) make the ~2x; the previous version parsed the whole file with
   `json.loads` and peaked at 4.8-5.2x.
+- **Item 6** is `guildflow schedules status` (`bookkeeping.history.schedule_statuses`) on the benchmark's Prefect
+  server: one deployment with {results.schedules.schedules} hourly schedules and guildflow's record of each (a
+  Prefect Variable), and {results.schedules.runs:,} runs the server made from them over the hours before, of
+  which {results.schedules.finished} (those of every {FINISHED_EVERY}th schedule) finished, a quarter failed; the
+  rest wait as late runs (the read costs the same whatever the states). Requests are every HTTP request the
+  Prefect client sends during the call, counted at httpx. guildflow reads the records and the runs of all the
+  schedules in pages of 200 (runs filtered by the schedules that made them, Prefect's created_by) and computes
+  next runs from the specs; the baseline asks per schedule for its record, its runs and its next scheduled run.
 """
     text += _misses(results)
     RESULTS.write_text(text)
