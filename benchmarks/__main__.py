@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 RUNS = 5  # items 1-3
 LATENCY_RUNS = 3  # item 3 with service latencies
 EXPORT_RUNS, EXPORT_RUNS_50 = 3, 3  # item 5, per file
+SCHEDULE_RUNS = 3  # item 6
 
 
 def _isolate() -> None:
@@ -48,7 +49,7 @@ def main() -> None:
     _isolate()
     from prefect.testing.utilities import prefect_test_harness
 
-    from benchmarks import analysis, collection, pipeline, playerdata
+    from benchmarks import analysis, collection, pipeline, playerdata, schedules
     from benchmarks.report import ORCHESTRATION_TARGET, RSS_TARGET, Results, table, write_results
 
     logging.getLogger("discord").setLevel(logging.ERROR)  # "PyNaCl is not installed": no voice here
@@ -70,18 +71,27 @@ def main() -> None:
         _progress(f"item 3: daily pipeline with service latencies ({LATENCY_RUNS} runs) ...")
         piped_slow = pipeline.run(LATENCY_RUNS, latency=pipeline.SERVICE_LATENCY, baseline=False)
         pipeline_profile = pipeline.profile() if piped.orchestration_share > ORCHESTRATION_TARGET else []
+        _progress(f"item 6: status of {schedules.SCHEDULES} schedules ({SCHEDULE_RUNS} runs) ...")
+        statuses = schedules.run(SCHEDULE_RUNS)
     results = Results(
         collected,
         analysed,
         piped,
         piped_slow,
         exports,
+        statuses,
         pipeline_profile,
         split_profile,
         harness_seconds=harness_seconds,
     )
     results.total_seconds = time.perf_counter() - started
-    runs = {"items 1-3": RUNS, "latency": LATENCY_RUNS, "item 5": EXPORT_RUNS, "item 5 (50 MiB)": EXPORT_RUNS_50}
+    runs = {
+        "items 1-3": RUNS,
+        "latency": LATENCY_RUNS,
+        "item 5": EXPORT_RUNS,
+        "item 5 (50 MiB)": EXPORT_RUNS_50,
+        "item 6": SCHEDULE_RUNS,
+    }
     write_results(results, runs)
     print(table(results))
     _progress(f"total {results.total_seconds:.0f} s; written to {REPO / 'benchmarks' / 'RESULTS.md'}")

@@ -1,4 +1,4 @@
-"""Where a playerData export goes, what its Discord message says, and how its schedule is recognised.
+"""Where a playerData export goes, what its Discord message says, and how its schedule is named.
 
 Pure: the flow, the CLI and the schedule bookkeeping share these rules.
 """
@@ -8,16 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, get_args
 
 from core.delivery import Attachment, Destination, Message
 from core.playerdata import ExportPlan, ExportType, PlayerDataError, _mib, is_guild_id, iso_utc
 
-MAX_INTERVAL_MINUTES = 7 * 24 * 60  # a week
-PAUSE_AFTER_FAILURES = 5  # consecutive failed runs of one schedule
+FLOW_NAME, DEPLOYMENT_NAME = "playerdata-export", "scheduled"
+DEPLOYMENT = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"  # where export schedules live (prefect.yaml)
 SLUG_PREFIX = "playerdata-"
-_SLUG = re.compile(r"playerdata-(?:server-(?P<guild>\d{17,20})|all)-(?P<channel>\d{17,20})")
 _CHANNEL_ID = re.compile(r"\d{17,20}")
 _GUILDS_NAMED = 10  # guild names listed in an `all` export's message
 
@@ -76,13 +75,6 @@ class ExportTarget:
         except PlayerDataError:
             return None
 
-    @classmethod
-    def from_slug(cls, slug: str | None) -> ExportTarget | None:
-        match = _SLUG.fullmatch(slug or "")
-        if not match:
-            return None
-        return cls("server" if match["guild"] else "all", match["channel"], match["guild"])
-
     @property
     def destination(self) -> Destination:
         """Where the export is posted: the channel, as Markdown text with the file(s)."""
@@ -93,17 +85,6 @@ class ExportTarget:
     def describe(self) -> str:
         what = f"guild {self.guild_id}" if self.export_type == "server" else "all guilds"
         return f"{what} to channel {self.channel_id}" if self.channel_id else what
-
-
-def schedule_interval(minutes: int) -> timedelta | None:
-    """The interval of `export schedule --every MINUTES`; None: 0, which disables the schedule."""
-    if minutes == 0:
-        return None
-    if not 1 <= minutes <= MAX_INTERVAL_MINUTES:
-        raise PlayerDataError(
-            f"--every {minutes} is out of range: give 1 to {MAX_INTERVAL_MINUTES} minutes (one week), or 0 to disable"
-        )
-    return timedelta(minutes=minutes)
 
 
 def check_channel_allowed(target: ExportTarget, allowed_for_all: Iterable[str]) -> None:
@@ -167,13 +148,3 @@ def _size_line(plan: ExportPlan) -> str:
         return _mib(total)
     files = f" in {len(plan.files)} files" if len(plan.files) > 1 else ""
     return f"{_mib(total)} gzipped{files} ({_mib(plan.uncompressed_size)} of JSON)"
-
-
-def consecutive_failures(outcomes: Iterable[bool]) -> int:
-    """How many of the newest finished runs failed in a row; outcomes newest first, True meaning failed."""
-    count = 0
-    for failed in outcomes:
-        if not failed:
-            break
-        count += 1
-    return count

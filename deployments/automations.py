@@ -1,7 +1,7 @@
 """Automations as code: what `guildflow automations apply` puts on the Prefect server.
 
 A failed or crashed run of any guildflow deployment (each carries DEPLOYMENT_TAG) is reported to each
-configured target, and so is a deployment that tasks/operations.py paused after consecutive failures.
+configured target, and so is a schedule or deployment that bookkeeping/pauses.py paused after consecutive failures.
 Targets are Prefect notification blocks saved under fixed names: a Discord webhook, and email through
 SendGrid (the one email notification block in Prefect core). Applying compares by name and writes only
 what differs, so applying again changes nothing.
@@ -20,10 +20,11 @@ from prefect.client.orchestration import SyncPrefectClient
 from prefect.events.schemas.automations import Posture
 from pydantic import SecretStr
 
+from bookkeeping.pauses import AUTO_PAUSED_EVENT
+from bookkeeping.schedules import GUILDFLOW_TAG
 from guildflow.settings import ConfigurationError, Settings
-from tasks.operations import AUTO_PAUSED_EVENT
 
-DEPLOYMENT_TAG = "guildflow"
+DEPLOYMENT_TAG = GUILDFLOW_TAG
 DISCORD_BLOCK = "guildflow-discord"
 EMAIL_BLOCK = "guildflow-email"
 FAILED_RUN_AUTOMATION = "guildflow: deployment run failed"
@@ -38,11 +39,11 @@ FAILED_RUN_BODY = """\
 Flow run {{ flow_run.name }} of deployment {{ flow.name }}/{{ deployment.name }} ended {{ flow_run.state.name }}.
 {{ (flow_run.state.message or "No state message.") | truncate(1500) }}
 {{ flow_run|ui_url }}"""
-AUTO_PAUSED_SUBJECT = "guildflow: deployment {{ event.payload.flow }}/{{ deployment.name }} paused"
+AUTO_PAUSED_SUBJECT = "guildflow: paused {{ event.payload.paused }} {{ event.payload.flow }}/{{ deployment.name }}"
 AUTO_PAUSED_BODY = """\
-Deployment {{ event.payload.flow }}/{{ deployment.name }} was paused after {{ event.payload.failures }} \
-consecutive failed runs ({{ event.payload.flow_runs | join(", ") }}). It starts no scheduled runs until \
-it is resumed: fix the cause, then resume it on its page in the UI (linked from the last run).
+guildflow paused {{ event.payload.paused }} {{ event.payload.flow }}/{{ deployment.name }}: \
+{{ event.payload.reason }}. It starts no scheduled runs until it is resumed: fix the cause, then \
+`guildflow schedules resume` it (`guildflow schedules status` shows it).
 {{ flow_run|ui_url }}"""
 # Not `deployment|ui_url`: Prefect (3.8.8, 3.9.1) renders it as None (it has no UI path for DeploymentResponse).
 

@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 from prefect import flow, get_run_logger
 from prefect.states import Cancelled, Completed, Failed, State
 
+from bookkeeping.pauses import pause_after_failures
 from core.report import PhaseOutcome, PipelineFailed, PipelineReport
 from flows.analyse import analyse_pending
 from guildflow.logs import hide_tracebacks_of_user_errors
 from guildflow.settings import AnalysisMode, CollectionMode, Settings, default, load_settings
 from tasks.archive import archive_posts
 from tasks.collect import collect_posts
-from tasks.operations import pause_after_consecutive_failures, superseded_reason
+from tasks.operations import superseded_reason
 from tasks.publish import publish_draft, write_draft
 from tasks.report import publish_report
 
@@ -28,8 +29,8 @@ hide_tracebacks_of_user_errors()
     name="daily-pipeline",
     log_prints=True,
     persist_result=False,
-    on_failure=[pause_after_consecutive_failures],
-    on_crashed=[pause_after_consecutive_failures],
+    on_failure=[pause_after_failures()],
+    on_crashed=[pause_after_failures()],
 )
 def daily_pipeline(
     analysis_mode: AnalysisMode = default("analysis_mode"),

@@ -8,11 +8,12 @@ from pathlib import Path
 from prefect import flow
 from prefect.runtime import flow_run
 
+from bookkeeping.pauses import pause_after_failures
 from core.playerdata import ExportType, PlayerDataError
 from core.playerdata_export import ExportTarget
 from guildflow.logs import hide_tracebacks_of_user_errors
 from guildflow.settings import load_settings
-from tasks.deliver import deliver_message
+from tasks.deliver import deliver_everywhere, deliver_message
 from tasks.playerdata import (
     ExportOutcome,
     check_destination,
@@ -20,20 +21,20 @@ from tasks.playerdata import (
     keep_local_copy,
     message_to_post,
     next_export,
-    pause_schedule_on_failure,
     plan_export_files,
     read_player_data,
 )
 
 hide_tracebacks_of_user_errors()
+PAUSE_AFTER_FAILURES = pause_after_failures(notify=deliver_everywhere)
 
 
 @flow(
     name="playerdata-export",
     log_prints=True,
     persist_result=False,
-    on_failure=[pause_schedule_on_failure],
-    on_crashed=[pause_schedule_on_failure],
+    on_failure=[PAUSE_AFTER_FAILURES],
+    on_crashed=[PAUSE_AFTER_FAILURES],
 )
 def playerdata_export(
     export_type: ExportType,
@@ -49,7 +50,7 @@ def playerdata_export(
     flagged: a warning in the run's log and a line in its message.
 
     Nothing is posted unless every check passes first. A scheduled run whose channel is gone or lacks a
-    permission pauses its schedule at once; five failed runs in a row pause it too.
+    permission pauses its schedule at once; GUILDFLOW_PAUSE_AFTER_FAILURES failed runs in a row pause it too.
 
     Args:
         export_type: server (one guild, wrapped with its provenance) or all (the whole file unchanged).

@@ -3,14 +3,14 @@ restoring from an export."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from core.playerdata import ALLOW_REMOVALS, REPLACE_UNREADABLE, PlayerDataError
-from core.playerdata_export import ExportTarget, check_channel_allowed, schedule_interval
+from core.playerdata_export import DEPLOYMENT, FLOW_NAME, ExportTarget, check_channel_allowed
 from guildflow.cli_common import (
     connect_prefect,
     fail,
@@ -18,6 +18,21 @@ from guildflow.cli_common import (
     flow_outcome,
     require_prefect_server,
     settings_or_exit,
+)
+from guildflow.schedules_cli import (
+    AnywayOption,
+    CronOption,
+    DailyOption,
+    EveryOption,
+    MonthlyOption,
+    OnceOption,
+    PauseAfterOption,
+    TimezoneOption,
+    WeeklyOption,
+    check_workable,
+    print_status,
+    spec_from_options,
+    when,
 )
 
 export_app = typer.Typer(
@@ -77,38 +92,57 @@ def export_now(
 
 @export_app.command("schedule")
 def export_schedule(
-    every: Annotated[int, typer.Option("--every", help="minutes between exports, 1 to 10080; 0 disables")],
     export_type: TypeOption,
     channel: Annotated[str, typer.Option("--channel", help="the Discord channel id to post to")],
     guild: GuildOption = None,
+    every: EveryOption = None,
+    daily: DailyOption = None,
+    weekly: WeeklyOption = None,
+    monthly: MonthlyOption = None,
+    cron: CronOption = None,
+    once: OnceOption = None,
+    timezone_name: TimezoneOption = "UTC",
+    pause_after_failures: PauseAfterOption = None,
+    anyway: AnywayOption = False,
 ) -> None:
-    """Create or replace the schedule of this channel + type + guild on the Prefect server, and start a
-    first run right away. Schedules survive restarts; stop one with `guildflow export disable`."""
+    """Create or replace the schedule of this channel + type + guild on the Prefect server (`--every` starts a
+    first run right away). Schedules survive restarts; stop one with `guildflow export disable` (or `--every 0`).
+    It pauses itself after GUILDFLOW_PAUSE_AFTER_FAILURES failed runs in a row, or --pause-after-failures.
+    A schedule whose runs would fail for want of a setting (no bot token, no webhook) is refused unless --anyway."""
     target = _target(export_type, guild, channel)
+    settings = settings_or_exit()
     try:
-        interval = schedule_interval(every)
-        check_channel_allowed(target, settings_or_exit().playerdata_all_channel_ids)
+        check_channel_allowed(target, settings.playerdata_all_channel_ids)
     except PlayerDataError as error:
         fail(str(error), 2)
+    disable = every == 0 and not any((daily, weekly, monthly, cron, once))
+    spec = None if disable else spec_from_options(every, daily, weekly, monthly, cron, once, timezone_name)
     require_prefect_server("export schedules")
-    from tasks.playerdata_schedules import ExportScheduleError, disable_schedule, set_schedule
+    from bookkeeping.schedules import ScheduleDefinition, ScheduleError, save_schedule
 
     try:
-        if interval is None:
-            _report_disabled(target, disable_schedule(target))
+        if spec is None:
+            _report_disabled(target, _disable(target))
             return
-        result = set_schedule(target, interval)
-    except ExportScheduleError as error:
+        definition = ScheduleDefinition(target.slug, DEPLOYMENT, spec, target.parameters, pause_after_failures)
+        check_workable(settings, definition, anyway)
+        saved = save_schedule(definition, start_now=spec.kind == "every")
+    except ScheduleError as error:
         fail(str(error), 2)
     typer.secho(
-        f"{'replaced' if result.replaced else 'created'} schedule {result.slug}: {target.describe()} every "
-        f"{_minutes(interval)}",
+        f"{'replaced' if saved.replaced else 'created'} schedule {target.slug}: {target.describe()} {spec.describe()}",
         fg="green",
     )
-    typer.echo(
-        f"first run {result.first_run_name} starts now (a worker on the deployment's work pool runs it); "
-        "`guildflow export status` shows how it went"
-    )
+    if saved.first_run is not None:
+        typer.echo(
+            f"first run {saved.first_run.name} starts now (a worker on the deployment's work pool runs it); "
+            "`guildflow export status` shows how it went"
+        )
+    else:
+        from bookkeeping.history import next_run
+
+        first = next_run(saved.schedule, datetime.now(timezone.utc))
+        typer.echo(f"first run: {when(first, spec.timezone)}; `guildflow export status` shows how it went")
 
 
 @export_app.command("disable")
@@ -118,12 +152,26 @@ def export_disable(export_type: TypeOption, channel: ChannelOption = None, guild
         fail("give --channel: schedules are per channel + type + guild (`guildflow export status` lists them)", 2)
     target = _target(export_type, guild, channel)
     require_prefect_server("export schedules")
-    from tasks.playerdata_schedules import ExportScheduleError, disable_schedule
+    from bookkeeping.schedules import ScheduleError
 
     try:
-        _report_disabled(target, disable_schedule(target))
-    except ExportScheduleError as error:
+        _report_disabled(target, _disable(target))
+    except ScheduleError as error:
         fail(str(error), 2)
+
+
+DISABLED = "disabled with `guildflow export disable` or `--every 0`"
+
+
+def _disable(target: ExportTarget) -> bool:
+    """Pause the target's schedule; False when it has none."""
+    from bookkeeping.schedules import check_deployment, pause_schedule, read_schedule
+
+    if read_schedule(target.slug) is None:
+        check_deployment(DEPLOYMENT)  # a missing deployment says so, rather than "no schedule"
+        return False
+    pause_schedule(target.slug, DISABLED)
+    return True
 
 
 def _report_disabled(target: ExportTarget, found: bool) -> None:
@@ -134,41 +182,28 @@ def _report_disabled(target: ExportTarget, found: bool) -> None:
 
 @export_app.command("status")
 def export_status() -> None:
-    """Every export schedule: active or paused (and why), interval, what goes where, last run, next run,
-    consecutive failures."""
+    """Every export schedule: active or paused (and why), when, what goes where, last run (and why it failed),
+    next run, failures and stats."""
     require_prefect_server("export schedules")
-    from tasks.playerdata_schedules import ExportScheduleError, schedule_statuses
+    from bookkeeping.history import schedule_statuses
+    from bookkeeping.schedules import ScheduleError, check_deployment
 
     try:
-        statuses = schedule_statuses()
-    except ExportScheduleError as error:
+        check_deployment(DEPLOYMENT)
+        statuses = schedule_statuses(target=FLOW_NAME)
+    except ScheduleError as error:
         fail(str(error), 2)
     if not statuses:
         typer.echo("no export schedules (create one with `guildflow export schedule`)")
         return
     for status in statuses:
-        target = status.target
-        state = typer.style("active", fg="green") if status.active else typer.style("paused", fg="yellow")
-        typer.echo(f"{status.slug}  {state}" + (f": {status.paused_reason}" if status.paused_reason else ""))
-        if target:
+        target = ExportTarget.from_parameters(status.schedule.definition.parameters)
+        if target is None:
+            details = "parameters are not an export's: run `guildflow export schedule` for it again"
+        else:
             guild = f"  guild {target.guild_id}" if target.guild_id else ""
-            typer.echo(f"  type {target.export_type}{guild}  channel {target.channel_id}")
-        interval = _minutes(status.interval) if status.interval else "not an interval schedule"
-        typer.echo(f"  every {interval}  consecutive failures {status.consecutive_failures}")
-        last = status.last_run
-        typer.echo(
-            f"  last run: {last.state_name} {_when(last.end_time or last.start_time or last.expected_start_time)} "
-            f"({last.name})"
-            if last
-            else "  last run: none yet"
-        )
-        typer.echo(f"  next run: {_when(status.next_run) if status.next_run else 'none scheduled'}")
-        if status.parameters_lost:
-            typer.secho(
-                "  its parameters were dropped (paused or resumed with Prefect's own commands?): run "
-                "`guildflow export schedule` for it again",
-                fg="red",
-            )
+            details = f"type {target.export_type}{guild}  channel {target.channel_id}"
+        print_status(status, details)
 
 
 @export_app.command("restore")
@@ -222,12 +257,3 @@ def export_restore(
         typer.echo(f"backup of the previous file: {backup}")
     through = f" (through the link, into {pending.real_target})" if destination.is_symlink() else ""
     typer.secho(f"restored {destination}{through}", fg="green")
-
-
-def _minutes(interval: timedelta) -> str:
-    minutes = int(interval.total_seconds() // 60)
-    return f"{minutes} min" if minutes % 60 else f"{minutes // 60} h"
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if moment else "?"

@@ -1,4 +1,4 @@
-"""The steps of a playerData export, and what a failed export does to its schedule.
+"""The steps of a playerData export.
 
 Nothing is posted before everything that can be checked is checked: the file is valid JSON, the guild exists,
 the channel may receive this export (allow-list, same guild), and the files fit the upload cap.
@@ -9,16 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-from uuid import UUID
 
-from prefect import Flow, get_client, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import FlowRun
-from prefect.logging.loggers import flow_run_logger
-from prefect.runtime import deployment as current_deployment
-from prefect.states import State
 
+from bookkeeping.history import next_run_of
 from core.delivery import Message
 from core.playerdata import (
     COPY_INDEX,
@@ -45,21 +40,10 @@ from core.playerdata import (
     serialize_like,
     server_export,
 )
-from core.playerdata_export import (
-    PAUSE_AFTER_FAILURES,
-    ExportTarget,
-    check_channel_allowed,
-    check_same_guild,
-    consecutive_failures,
-    export_message,
-    export_post,
-)
-from guildflow.settings import Settings, load_settings
-from integrations.delivery import DestinationUnusable
+from core.playerdata_export import ExportTarget, check_channel_allowed, check_same_guild, export_message, export_post
+from guildflow.settings import Settings
 from integrations.local_files import write_atomically
-from tasks import clients, playerdata_schedules
-from tasks.deliver import deliver_everywhere
-from tasks.operations import FAILED
+from tasks import clients
 
 
 @dataclass(frozen=True)
@@ -120,9 +104,8 @@ def plan_export_files(target: ExportTarget, player_data: PlayerDataFile, exporte
 
 @task(name="find next export", cache_policy=NO_CACHE, persist_result=False)
 def next_export(target: ExportTarget) -> datetime | None:
-    """The next scheduled run of this target, from this run's deployment (or the export deployment)."""
-    deployment_id = current_deployment.id
-    return playerdata_schedules.next_run(target, UUID(deployment_id) if deployment_id else None)
+    """When the target's schedule runs next; None without an active schedule."""
+    return next_run_of(target.slug)
 
 
 def message_to_post(
@@ -264,52 +247,3 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as error:
         raise PlayerDataError(f"{path} cannot be read ({error.strerror})") from None
-
-
-# --- what a failed run does to its schedule ---------------------------------------------------------
-
-
-def pause_schedule_on_failure(flow: Flow, flow_run: FlowRun, state: State) -> None:
-    """on_failure/on_crashed hook of deployed export runs: pause the run's schedule at once when Discord
-    says the channel or webhook is gone or a permission is missing (retrying cannot help), or when it
-    has failed PAUSE_AFTER_FAILURES times in a row; then post a notice to the channel if it can."""
-    target = ExportTarget.from_parameters(flow_run.parameters)
-    if flow_run.deployment_id is None or target is None or not target.channel_id:
-        return
-    error = state.result(raise_on_failure=False) if state.is_failed() else None
-    logger = flow_run_logger(flow_run, flow)
-    with get_client(sync_client=True) as client:
-        schedule = playerdata_schedules.active_schedule(client, flow_run.deployment_id, target)
-        if schedule is None:
-            return  # a run started by hand, or its schedule is paused already
-        if isinstance(error, DestinationUnusable):
-            reason, notify = f"{error.reason}: {error}", False
-        else:
-            runs = playerdata_schedules.finished_runs(client, flow_run.deployment_id, target)
-            failures = consecutive_failures(run.state_type in FAILED for run in runs)
-            if failures < PAUSE_AFTER_FAILURES:
-                return
-            reason = f"{failures} consecutive failed runs; the last: {error or state.message}"
-            notify = True
-        playerdata_schedules.pause_schedule(client, flow_run.deployment_id, schedule, target, reason)
-    logger.warning(
-        "Paused the export schedule %s: %s. Fix the cause, then run `guildflow export schedule` again to resume it.",
-        target.slug,
-        reason,
-    )
-    if notify:
-        _post_pause_notice(target, reason, logger)
-
-
-def _post_pause_notice(target: ExportTarget, reason: str, logger: Any) -> None:
-    notice = (
-        f"⏸️ The scheduled playerData export of {target.describe()} is paused: {reason[:1500]}\n"
-        "An admin can fix the cause and resume it with `guildflow export schedule`."
-    )
-    try:
-        [outcome] = deliver_everywhere(load_settings(), [target.destination], Message("", notice))
-        problem = outcome.message
-    except Exception as error:  # the settings, say; the pause is recorded on the run anyway
-        problem = str(error)
-    if problem:  # the channel may be the problem
-        logger.warning("Could not post the pause notice to channel %s: %s", target.channel_id, problem)

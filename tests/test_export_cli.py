@@ -8,6 +8,7 @@ import re
 import stat
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from uuid import UUID
 
@@ -17,9 +18,9 @@ from prefect.settings import temporary_settings
 from typer.testing import CliRunner
 
 from core.playerdata import guild_ids
+from core.playerdata_export import DEPLOYMENT
 from flows.playerdata import playerdata_export
 from guildflow.export_cli import export_app
-from tasks.playerdata_schedules import DEPLOYMENT
 from tests.conftest import REPO
 from tests.emulators.discord import DiscordEmulator
 
@@ -55,14 +56,20 @@ def with_discord(source: Path, discord: DiscordEmulator, monkeypatch: pytest.Mon
 
 
 @pytest.fixture
-def deployment_id(source: Path) -> UUID:
-    """A fresh playerdata-export/scheduled deployment, as `prefect deploy` leaves it (no schedules)."""
+def deployment_id(source: Path, monkeypatch: pytest.MonkeyPatch) -> UUID:
+    """A fresh playerdata-export/scheduled deployment, as `prefect deploy` leaves it (no schedules), and a bot
+    token, so that schedules can post."""
+    monkeypatch.setenv("GUILDFLOW_DISCORD_TOKEN", "the-bot-token")
     with get_client(sync_client=True) as client:
         try:
             client.delete_deployment(client.read_deployment_by_name(DEPLOYMENT).id)
         except Exception:  # not there yet
             pass
     return playerdata_export.to_deployment(name=DEPLOYMENT.split("/")[1]).apply()
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def invoke(*args: str):  # noqa: ANN201
@@ -131,7 +138,8 @@ def test_schedule_status_and_disable(deployment_id: UUID, source: Path) -> None:
         first_runs = client.read_flow_runs()
     assert schedule.slug == SLUG and schedule.schedule.interval.total_seconds() == 7200
     assert schedule.parameters == {"export_type": "server", "guild_id": GUILD, "channel_id": CHANNEL}
-    assert sum(run.deployment_id == deployment_id and run.auto_scheduled is False for run in first_runs) == 2
+    due_now = [run for run in first_runs if run.deployment_id == deployment_id and run.expected_start_time <= now()]
+    assert len(due_now) == 1 and due_now[0].created_by.id == schedule.id  # the replaced one's first run gave way
 
     status = invoke("status")
     assert status.exit_code == 0, status.output
@@ -140,7 +148,8 @@ def test_schedule_status_and_disable(deployment_id: UUID, source: Path) -> None:
     assert lines[1] == f"  type server  guild {GUILD}  channel {CHANNEL}"
     assert lines[2] == "  every 2 h  consecutive failures 0"
     assert lines[3] == "  last run: none yet"  # the first runs wait for a worker
-    assert re.fullmatch(r"  next run: \d{4}-\d\d-\d\d \d\d:\d\d UTC", lines[4])
+    assert re.fullmatch(r"  next run: \d{4}-\d\d-\d\d \d\d:\d\d UTC \(due, waiting for a worker\)", lines[4])
+    assert lines[5] == "  last 30 days: no finished runs"
 
     disabled = invoke("schedule", "--every", "0", "--type", "server", "--guild", GUILD, "--channel", CHANNEL)
     assert disabled.exit_code == 0 and f"disabled schedule {SLUG}" in disabled.output
@@ -167,6 +176,22 @@ def test_schedule_refuses_bad_options(deployment_id: UUID, args: list[str], expe
     assert result.exit_code == 2 and expected in result.output
     with get_client(sync_client=True) as client:
         assert client.read_deployment_schedules(deployment_id) == []
+
+
+def test_a_schedule_that_cannot_post_is_refused_unless_asked_for(
+    deployment_id: UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GUILDFLOW_DISCORD_TOKEN")
+    args = ["schedule", "--every", "60", "--type", "server", "--guild", GUILD, "--channel", CHANNEL]
+    refused = invoke(*args)
+    assert refused.exit_code == 2 and "every run of this schedule would fail here: Discord channel" in refused.output
+    assert "GUILDFLOW_DISCORD_TOKEN" in refused.output and "--anyway" in refused.output
+    with get_client(sync_client=True) as client:
+        assert client.read_deployment_schedules(deployment_id) == []
+
+    anyway = invoke(*args, "--anyway")
+    assert anyway.exit_code == 0 and anyway.output.startswith("warning: Discord channel")
+    assert f"created schedule {SLUG}" in anyway.output
 
 
 def test_schedules_need_the_deployment_and_a_server(source: Path) -> None:

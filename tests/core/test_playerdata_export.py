@@ -9,9 +9,7 @@ from core.playerdata_export import (
     ExportTarget,
     check_channel_allowed,
     check_same_guild,
-    consecutive_failures,
     export_message,
-    schedule_interval,
 )
 
 GUILD, CHANNEL = "579805515301131997", "1300000000000000111"
@@ -20,16 +18,14 @@ snowflakes = st.integers(10**16, 10**20 - 1).map(str)
 
 
 @given(export_type=st.sampled_from(["server", "all"]), guild=snowflakes, channel=snowflakes)
-def test_a_schedule_is_recognised_by_its_slug_and_its_parameters(export_type: str, guild: str, channel: str) -> None:
+def test_a_target_is_read_back_from_its_parameters(export_type: str, guild: str, channel: str) -> None:
     target = ExportTarget.validated(export_type, guild if export_type == "server" else None, channel)
-    assert ExportTarget.from_slug(target.slug) == target
     assert ExportTarget.from_parameters({**target.parameters, "source": None, "copy_to": "/x"}) == target
 
 
 def test_one_slug_per_channel_type_and_guild() -> None:
     assert ExportTarget("server", CHANNEL, GUILD).slug == f"playerdata-server-{GUILD}-{CHANNEL}"
     assert ExportTarget("all", CHANNEL).slug == f"playerdata-all-{CHANNEL}"
-    assert ExportTarget.from_slug("daily-pipeline-daily") is None
     assert ExportTarget.from_parameters({}) is None
 
 
@@ -51,17 +47,6 @@ def test_bad_targets_name_the_option(export_type: str, guild: str | None, channe
 def test_a_schedule_needs_a_channel() -> None:
     with pytest.raises(PlayerDataError, match="give --channel"):
         _ = ExportTarget("all").slug
-
-
-@pytest.mark.parametrize(("minutes", "expected"), [(1, timedelta(minutes=1)), (10080, timedelta(days=7)), (0, None)])
-def test_interval_range(minutes: int, expected: timedelta | None) -> None:
-    assert schedule_interval(minutes) == expected
-
-
-@pytest.mark.parametrize("minutes", [-1, 10081])
-def test_interval_out_of_range(minutes: int) -> None:
-    with pytest.raises(PlayerDataError, match="give 1 to 10080 minutes \\(one week\\), or 0 to disable"):
-        schedule_interval(minutes)
 
 
 def test_only_allow_listed_channels_get_all_exports() -> None:
@@ -93,9 +78,3 @@ def test_the_message_of_a_split_export() -> None:
         "Restore with every part: `guildflow export restore p-part-1-of-2.json.gz p-part-2-of-2.json.gz`",
         "Next export: <t:1795311665:R>",
     ]
-
-
-def test_consecutive_failures_stop_at_a_success() -> None:
-    assert consecutive_failures([True, True, False, True]) == 2
-    assert consecutive_failures([False, True]) == 0
-    assert consecutive_failures([]) == 0

@@ -18,6 +18,7 @@ from prefect.settings import temporary_settings
 from prefect.types._datetime import now
 from typer.testing import CliRunner
 
+from bookkeeping.pauses import AUTO_PAUSED_EVENT
 from deployments.automations import (
     AUTO_PAUSED_AUTOMATION,
     DEPLOYMENT_TAG,
@@ -29,7 +30,6 @@ from deployments.automations import (
 )
 from guildflow.cli import app
 from guildflow.settings import ConfigurationError, load_settings
-from tasks.operations import AUTO_PAUSED_EVENT
 from tests.conftest import REPO
 
 WEBHOOK_ID, WEBHOOK_TOKEN = "123456789012345678", "s3cr3t-T0ken_value"

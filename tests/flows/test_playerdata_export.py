@@ -14,15 +14,19 @@ from uuid import UUID
 import pytest
 import yaml
 from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterCreatedBy
 from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.sorting import FlowRunSort
 from prefect.flow_engine import run_flow
 from prefect.states import State
 
+from bookkeeping.history import ScheduleStatus, schedule_statuses
+from bookkeeping.schedules import ScheduleDefinition, save_schedule
 from core.playerdata import guild_ids
-from core.playerdata_export import ExportTarget
+from core.playerdata_export import DEPLOYMENT, FLOW_NAME, ExportTarget
+from core.schedule_spec import spec_from_words
 from flows.playerdata import playerdata_export
 from tasks.playerdata import plan_player_data_restore, restore_player_data
-from tasks.playerdata_schedules import DEPLOYMENT, FLOW_NAME, schedule_statuses, set_schedule
 from tests.conftest import REPO
 from tests.emulators.discord import DiscordEmulator
 
@@ -275,16 +279,36 @@ def deployment_id(source: Path) -> UUID:
 
 
 def scheduled(target: ExportTarget, minutes: int = 60) -> FlowRun:
-    """Set the target's schedule as `guildflow export schedule` does; returns its first run."""
-    first = set_schedule(target, timedelta(minutes=minutes))
-    with get_client(sync_client=True) as client:
-        return client.read_flow_run(first.first_run_id)
+    """Set the target's schedule as `guildflow export schedule --every` does; returns its first run."""
+    spec = spec_from_words("every", str(minutes), now=datetime.now(timezone.utc))
+    saved = save_schedule(ScheduleDefinition(target.slug, DEPLOYMENT, spec, target.parameters), start_now=True)
+    assert saved.first_run is not None
+    return saved.first_run
 
 
-def run_deployed(deployment_id: UUID, target: ExportTarget) -> FlowRun:
+def late_runs(target: ExportTarget, count: int) -> list[FlowRun]:
+    """An hourly schedule of the target that started now, and `count` runs of it from the hours before (as if a
+    worker had been away), oldest first: runs the schedule made, as the scheduler makes them."""
+    first = scheduled(target)
+    start = first.expected_start_time - timedelta(hours=count)
     with get_client(sync_client=True) as client:
-        flow_run = client.create_flow_run_from_deployment(deployment_id, parameters=target.parameters)
-    return execute(flow_run)
+        client.request(
+            "POST",
+            "/deployments/{id}/schedule",
+            path_params={"id": first.deployment_id},
+            json={  # min_time: every run up to end_time, not just the scheduler's minimum
+                "start_time": start.isoformat(),
+                "end_time": (first.expected_start_time - timedelta(seconds=1)).isoformat(),
+                "min_time": timedelta(hours=count).total_seconds(),
+            },
+        ).raise_for_status()
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(created_by=FlowRunFilterCreatedBy(id_=[first.created_by.id])),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+        )
+    late = [run for run in runs if run.expected_start_time < first.expected_start_time]
+    assert len(late) == count
+    return late
 
 
 def execute(flow_run: FlowRun) -> FlowRun:
@@ -294,8 +318,8 @@ def execute(flow_run: FlowRun) -> FlowRun:
         return client.read_flow_run(flow_run.id)
 
 
-def status_of(target: ExportTarget):  # noqa: ANN201
-    return next(status for status in schedule_statuses() if status.slug == target.slug)
+def status_of(target: ExportTarget) -> ScheduleStatus:
+    return next(status for status in schedule_statuses() if status.schedule.slug == target.slug)
 
 
 SERVER_TARGET = ExportTarget("server", GUILD_CHANNEL, GUILD)
@@ -313,62 +337,70 @@ def test_a_new_schedule_runs_at_once_and_its_message_gives_the_next_run(
     status = status_of(SERVER_TARGET)
     assert status.next_run is not None and timedelta(minutes=59) < status.next_run - first.expected_start_time
     assert discord.posts[0].content.endswith(f"Next export: <t:{int(status.next_run.timestamp())}:R>")
-    assert status.active and status.last_run.id == first.id and status.consecutive_failures == 0
+    assert status.schedule.active and status.stats.last_run.name == first.name
+    assert status.stats.consecutive_failures == 0
 
 
 def test_five_consecutive_failures_pause_the_schedule_with_a_notice(
     deployment_id: UUID, discord: DiscordEmulator, source: Path
 ) -> None:
-    execute(scheduled(SERVER_TARGET))  # a success
+    runs = iter(late_runs(SERVER_TARGET, 11))
+    assert execute(next(runs)).state_type == StateType.COMPLETED
     source.write_bytes(b"{corrupt")
     for _ in range(4):
-        assert run_deployed(deployment_id, SERVER_TARGET).state_type == StateType.FAILED
-    assert status_of(SERVER_TARGET).active and status_of(SERVER_TARGET).consecutive_failures == 4
+        assert execute(next(runs)).state_type == StateType.FAILED
+    assert status_of(SERVER_TARGET).schedule.active and status_of(SERVER_TARGET).stats.consecutive_failures == 4
 
     source.write_bytes(SAMPLE)
-    run_deployed(deployment_id, SERVER_TARGET)  # a success in between starts the count again
+    execute(next(runs))  # a success in between starts the count again
     source.write_bytes(b"{corrupt")
     for _ in range(4):
-        run_deployed(deployment_id, SERVER_TARGET)
-    assert status_of(SERVER_TARGET).active
-    run_deployed(deployment_id, SERVER_TARGET)
+        execute(next(runs))
+    assert status_of(SERVER_TARGET).schedule.active
+    execute(next(runs))
 
     status = status_of(SERVER_TARGET)
-    assert not status.active and status.consecutive_failures == 5 and status.next_run is None
-    assert status.paused_reason.startswith("5 consecutive failed runs; the last: ")
-    assert "is not valid JSON" in status.paused_reason
-    notice = discord.posts[-1]
-    assert notice.files == {} and notice.content.startswith("⏸️ The scheduled playerData export of guild")
-    assert "guildflow export schedule" in notice.content
+    assert not status.schedule.active and status.stats.consecutive_failures == 5 and status.next_run is None
+    assert status.schedule.pause.reason.startswith("5 consecutive failed runs; the last: ")
+    assert "is not valid JSON" in status.schedule.pause.reason
+    assert status.stats.last_run.failed and "is not valid JSON" in status.stats.last_run.message
+    notice = discord.posts[-1]  # posted by the bot as an embed
+    [embed] = notice.embeds
+    assert notice.files == {} and embed["title"] == f"⏸️ Schedule {SERVER_TARGET.slug} is paused"
+    assert status.schedule.pause.reason in embed["description"] and "guildflow schedules resume" in embed["description"]
 
 
 @pytest.mark.parametrize(
-    ("break_it", "reason"),
+    ("break_it", "reason", "notice_posted"),
     [
-        (lambda discord: discord.delete_channel(int(GUILD_CHANNEL)), "channel not found (404)"),
-        (lambda discord: discord.deny(int(GUILD_CHANNEL), "send_messages"), "missing permission (403)"),
-        (lambda discord: discord.deny(int(GUILD_CHANNEL), "attach_files"), "missing permission (403)"),
+        (lambda discord: discord.delete_channel(int(GUILD_CHANNEL)), "channel not found (404)", False),
+        (lambda discord: discord.deny(int(GUILD_CHANNEL), "send_messages"), "missing permission (403)", False),
+        # the channel still takes a message without a file: the notice says why exports stopped
+        (lambda discord: discord.deny(int(GUILD_CHANNEL), "attach_files"), "missing permission (403)", True),
     ],
 )
 def test_a_gone_channel_or_missing_permission_pauses_at_once(
-    deployment_id: UUID, discord: DiscordEmulator, break_it, reason: str
+    deployment_id: UUID, discord: DiscordEmulator, break_it, reason: str, notice_posted: bool
 ) -> None:
     first = scheduled(SERVER_TARGET)
     break_it(discord)
 
     assert execute(first).state_type == StateType.FAILED
     status = status_of(SERVER_TARGET)
-    assert not status.active and status.consecutive_failures == 1
-    assert status.paused_reason.startswith(f"{reason}: ")
-    assert discord.posts == [] and discord.webhooks == {}
-    assert status.target == SERVER_TARGET and not status.parameters_lost  # pausing kept its parameters
+    assert not status.schedule.active and status.stats.consecutive_failures == 1
+    assert status.schedule.pause.reason.startswith(f"{reason}: ")
+    assert [post.embeds[0]["title"][:20] for post in discord.posts] == (
+        ["⏸️ Schedule playerda"] if notice_posted else []
+    )
+    assert ExportTarget.from_parameters(status.schedule.definition.parameters) == SERVER_TARGET
+    assert status.schedule.problems == ()  # pausing kept its parameters
 
 
 def test_a_run_started_by_hand_does_not_pause_anything(deployment_id: UUID, discord: DiscordEmulator) -> None:
     scheduled(SERVER_TARGET)
     discord.delete_channel(int(GUILD_CHANNEL))
     assert export(export_type="server", guild_id=GUILD, channel_id=GUILD_CHANNEL).is_failed()
-    assert status_of(SERVER_TARGET).active
+    assert status_of(SERVER_TARGET).schedule.active
 
 
 def test_prefect_yaml_deploys_the_export_without_schedules() -> None:
