@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from guildflow.bot.cli import bot
 from guildflow.cli_common import (
     connect_prefect,
     fail,
@@ -28,6 +29,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(schedules_app, name="schedules")
 sheet_app = typer.Typer(help="The sheet of posts.", no_args_is_help=True)
 app.add_typer(sheet_app, name="sheet")
+app.command("bot")(bot)
 
 
 @run_app.command("daily")
