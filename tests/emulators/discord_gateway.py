@@ -190,7 +190,8 @@ class DiscordBotEmulator(DiscordEmulator):
         self, opened_by: Interaction, values: Mapping[str, str], *, member: Member, channel: int
     ) -> Interaction:
         """The member fills the modal the bot answered `opened_by` with (text inputs and selects by custom id)
-        and submits it."""
+        and submits it (once the bot has answered with it)."""
+        self.reply(opened_by)
         modal = opened_by.modal
         assert modal is not None, f"interaction {opened_by.id} was not answered with a modal: {opened_by.callback}"
         components = [_submitted(component, values) for component in modal["components"]]
