@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from core.delivery import Button
 from core.errors import UserFacingError
 from core.schedule_spec import MAX_EVERY_MINUTES, ScheduleSpec
 
@@ -56,13 +57,6 @@ DESCRIPTIONS = {
     "backups now": "Back up to this channel right away",
     "status": "This server's guildflow schedules and jobs: next runs, last outcomes, pauses",
 }
-
-
-@dataclass(frozen=True)
-class Button:
-    custom_id: str
-    label: str
-    primary: bool = False
 
 
 @dataclass(frozen=True)
