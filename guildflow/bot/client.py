@@ -50,7 +50,7 @@ from integrations.discord_api import RebasedHTTPClient
 log = logging.getLogger("guildflow.bot")
 
 PREFECT_WITHIN = 60.0  # s: a deferred answer waits this long for Prefect, then says it did not answer
-MODAL_STATUS_WITHIN = 2.0  # s: the modal must open within Discord's 3 s, with or without the current status
+MODAL_STATUS_WITHIN = 1.5  # s: the modal must open within Discord's 3 s, with or without the current status
 DISCORD_CONTENT = 2000
 EMBED_DESCRIPTION = 4096
 
@@ -78,10 +78,7 @@ class GuildflowBot(discord.Client):
     async def on_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """A bug in a command: the member is told so (never Discord's silent "This interaction failed")."""
         log.error("command %s failed", getattr(interaction.command, "qualified_name", "?"), exc_info=error)
-        if interaction.response.is_done():
-            await interaction.edit_original_response(content=UNEXPECTED, embed=None, view=None)
-        else:
-            await interaction.response.send_message(UNEXPECTED, ephemeral=True)
+        await tell_unexpected(interaction)
 
     # --- helpers for the handlers ----------------------------------------------------------------------
 
@@ -151,7 +148,15 @@ class GuildflowBot(discord.Client):
         parsed = parse_custom_id(str(data.get("custom_id", "")))
         if parsed is None:
             return  # not one of ours
-        action, argument = parsed
+        try:
+            await self.on_component(interaction, *parsed, data)
+        except Exception:
+            log.exception("a button or modal failed")
+            await tell_unexpected(interaction)
+
+    async def on_component(
+        self, interaction: discord.Interaction, action: str, argument: str, data: dict[str, Any]
+    ) -> None:
         guild_id = str(interaction.guild_id or "")
         channel_id = str(interaction.channel_id or "")
         who = interaction.user.name
@@ -265,6 +270,14 @@ def add_commands(bot: GuildflowBot) -> None:
 
     bot.tree.add_command(backups)
     bot.tree.add_command(overview_command)
+
+
+async def tell_unexpected(interaction: discord.Interaction) -> None:
+    """After a bug: the member is told (never Discord's silent "This interaction failed")."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(content=UNEXPECTED, embed=None, view=None)
+    else:
+        await interaction.response.send_message(UNEXPECTED, ephemeral=True)
 
 
 def confirmation(outcome: BackupConfirmation | str) -> Answer:
