@@ -299,3 +299,54 @@ def _action_line(item: ActionItem, context: SummaryContext) -> str:
     detail = ", ".join(part for part in details if part)
     links = _links([item.message_id], context) if item.message_id else ""
     return f"- {item.text.strip()}" + (f" ({detail})" if detail else "") + (f" {links}" if links else "")
+
+
+# --- what a run did ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SummaryRun:
+    """What one channel-summary run did: skipped (and why) or summarised, and where the summary went."""
+
+    message_count: int
+    model_calls: int = 0
+    chunks: int = 0
+    combines: int = 0
+    skipped: str = ""  # why nothing was summarised
+    deliveries: tuple[str, ...] = ()  # one line per destination: where, and how it went
+    markdown: str = ""  # the summary as delivered
+
+    def summary(self) -> str:
+        if self.skipped:
+            return f"skipped: {self.skipped}"
+        return (
+            f"summarised {self.message_count} messages ({self.chunks} chunk(s), {self.combines} combine step(s), "
+            f"{self.model_calls} model call(s)); " + "; ".join(self.deliveries)
+        )
+
+    def report(self) -> str:
+        """The run's Markdown artifact."""
+        lines = ["# Channel summary", ""]
+        if self.skipped:
+            return "\n".join([*lines, f"Skipped: {self.skipped}", ""])
+        lines += [
+            f"- messages: {self.message_count}",
+            f"- chunks: {self.chunks}, combine steps: {self.combines}, model calls this run: {self.model_calls}",
+            "",
+            "## Deliveries",
+            "",
+            *(f"- {line}" for line in self.deliveries),
+            "",
+            "## Summary",
+            "",
+            self.markdown,
+        ]
+        return "\n".join(lines)
+
+
+def skip_reason(count: int, min_messages: int, window: SummaryWindow) -> str:
+    """Why a window is not summarised, or "" when it is."""
+    if count >= min_messages:
+        return ""
+    found = "no messages" if count == 0 else f"only {count} message{'s' if count != 1 else ''}"
+    return f"{found} {window.describe()}, fewer than min_messages ({min_messages}); nothing was delivered"
