@@ -10,16 +10,19 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from core.collection import CollectionWindow
-from core.delivery import Message, MessageField
+from core.delivery import Destination, Message, MessageField, parse_destinations
 from core.errors import UserFacingError
 from core.models import DiscordMessage
 
 SummaryLength = Literal["brief", "detailed", "comprehensive"]
+FLOW_NAME, DEPLOYMENT_NAME = "channel-summary", "scheduled"
+DEPLOYMENT = f"{FLOW_NAME}/{DEPLOYMENT_NAME}"  # where summary schedules live (prefect.yaml)
+SLUG_PREFIX = "summary-"
 SINCE_LAST = "since-last"
 DEFAULT_MIN_MESSAGES = 5
 MAX_LOOKBACK_HOURS = 24 * 366
@@ -119,8 +122,8 @@ class SummaryOptions:
     """What a summary is asked for. Part of every cache key (str(options) is stable)."""
 
     length: SummaryLength = "detailed"
-    action_items: bool = True
-    technical_terms: bool = True
+    action_items: bool = False
+    technical_terms: bool = False
 
     @classmethod
     def validated(cls, length: str, action_items: bool, technical_terms: bool) -> SummaryOptions:
@@ -164,6 +167,84 @@ def message_text(message: DiscordMessage) -> str:
     parts = [message.content.strip()]
     parts += [f"{embed.title} {embed.description}".strip() for embed in message.embeds]
     return "\n".join(part for part in parts if part)
+
+
+@dataclass(frozen=True)
+class SummaryRequest:
+    """Everything a summary schedule (or a run now) asks for, validated: the channel-summary flow's parameters."""
+
+    guild_id: str
+    channel_ids: tuple[int, ...]
+    destinations: tuple[str, ...]
+    window: SummaryWindow = SummaryWindow()
+    options: SummaryOptions = SummaryOptions()
+    min_messages: int = DEFAULT_MIN_MESSAGES
+    include_bots: bool = False
+    title: str = ""
+
+    @classmethod
+    def validated(
+        cls,
+        guild_id: str,
+        channel_ids: Iterable[str | int],
+        destinations: Iterable[str],
+        *,
+        window: str = SINCE_LAST,
+        length: str = "detailed",
+        min_messages: int = DEFAULT_MIN_MESSAGES,
+        include_bots: bool = False,
+        action_items: bool = False,
+        technical_terms: bool = False,
+        title: str = "",
+    ) -> SummaryRequest:
+        if not re.fullmatch(r"\d{17,20}", guild_id.strip()):
+            raise SummaryError(f"guild id {guild_id!r} is not a Discord id (17 to 20 digits)")
+        return cls(
+            guild_id.strip(),
+            tuple(validated_channel_ids(channel_ids)),
+            tuple(str(destination) for destination in parse_destinations(list(destinations))),
+            SummaryWindow.parse(window),
+            SummaryOptions.validated(length, action_items, technical_terms),
+            validated_min_messages(min_messages),
+            include_bots,
+            " ".join(title.split()),
+        )
+
+    @property
+    def slug(self) -> str:
+        """The schedule's slug: one schedule per guild and set of channels; setting it again replaces it."""
+        return f"{SLUG_PREFIX}{self.guild_id}-" + "-".join(str(channel) for channel in sorted(self.channel_ids))
+
+    def parameters(self, schedule: str = "") -> dict[str, Any]:
+        """The channel-summary flow's parameters; schedule: whose cursor since-last follows."""
+        return {
+            "guild_id": self.guild_id,
+            "channel_ids": [str(channel) for channel in self.channel_ids],
+            "destinations": list(self.destinations),
+            "window": str(self.window),
+            "length": self.options.length,
+            "min_messages": self.min_messages,
+            "include_bots": self.include_bots,
+            "extract_action_items": self.options.action_items,
+            "extract_technical_terms": self.options.technical_terms,
+            "title": self.title,
+            "schedule": schedule,
+        }
+
+    def describe(self) -> str:
+        channels = ", ".join(f"#{channel}" for channel in self.channel_ids)
+        extras = [
+            name
+            for name, on in (
+                ("action items", self.options.action_items),
+                ("technical terms", self.options.technical_terms),
+                ("bots", self.include_bots),
+            )
+            if on
+        ]
+        extra = f" with {', '.join(extras)}" if extras else ""
+        places = ", ".join(Destination.parse(text).describe() for text in self.destinations)  # no webhook token
+        return f"{self.options.length} summary of {channels} {self.window.describe()}{extra} to {places}"
 
 
 # --- chunking by a token budget -----------------------------------------------------------------------------

@@ -19,16 +19,14 @@ from core.summaries import (
     SummaryContext,
     SummaryLength,
     SummaryOptions,
+    SummaryRequest,
     SummaryRun,
-    SummaryWindow,
     chunk_messages,
     combine_groups,
     messages_digest,
     messages_to_summarise,
     skip_reason,
     summary_message,
-    validated_channel_ids,
-    validated_min_messages,
 )
 from guildflow.logs import hide_tracebacks_of_user_errors
 from guildflow.settings import Settings, load_settings
@@ -64,8 +62,8 @@ def channel_summary(
     length: SummaryLength = "detailed",
     min_messages: int = DEFAULT_MIN_MESSAGES,
     include_bots: bool = False,
-    extract_action_items: bool = True,
-    extract_technical_terms: bool = True,
+    extract_action_items: bool = False,
+    extract_technical_terms: bool = False,
     title: str = "",
     schedule: str = "",
 ) -> SummaryRun:
@@ -90,24 +88,33 @@ def channel_summary(
         schedule: Whose cursor since-last follows (set by `guildflow summary schedule`); empty: the manual one.
     """
     settings = load_settings()
-    channels = validated_channel_ids(channel_ids)
-    options = SummaryOptions.validated(length, extract_action_items, extract_technical_terms)
-    span, least = SummaryWindow.parse(window), validated_min_messages(min_messages)
-    targets = parse_destinations(destinations)
+    request = SummaryRequest.validated(
+        guild_id,
+        channel_ids,
+        destinations,
+        window=window,
+        length=length,
+        min_messages=min_messages,
+        include_bots=include_bots,
+        action_items=extract_action_items,
+        technical_terms=extract_technical_terms,
+        title=title,
+    )
+    channels, span = list(request.channel_ids), request.window
     cursor_name = schedule.strip() or MANUAL_CURSOR
 
     cursors = read_summary_cursors(settings, cursor_name, channels)
     read = read_channel_messages(settings, channels, span.collection_window(datetime.now(timezone.utc)), cursors)
-    messages = messages_to_summarise(read, include_bots)
-    if reason := skip_reason(len(messages), least, span):
+    messages = messages_to_summarise(read, request.include_bots)
+    if reason := skip_reason(len(messages), request.min_messages, span):
         return _finish(SummaryRun(len(messages), skipped=reason))
 
-    work = summarise_window(settings, messages, options)
-    message = summary_message(work.summary, SummaryContext.of(guild_id, channels, messages), title)
+    work = summarise_window(settings, messages, request.options)
+    message = summary_message(work.summary, SummaryContext.of(request.guild_id, channels, messages), request.title)
     # Since-last: the same window of messages is "the same delivery", so a later run does not send it again
     # where it already went (only where it failed). A time window re-sends: each run is a new summary.
     run_key = f"channel-summary-{cursor_name}-{messages_digest(messages)[:16]}" if not span.hours else None
-    outcomes = deliver_everywhere(settings, targets, message, run_key=run_key)
+    outcomes = deliver_everywhere(settings, parse_destinations(list(request.destinations)), message, run_key=run_key)
     if all(outcome.status == "delivered" for outcome in outcomes):
         advance_summary_cursors(settings, cursor_name, advance_cursors(cursors, read))
     run = SummaryRun(

@@ -130,7 +130,7 @@ def test_each_length_keeps_at_most_its_key_points(export: Path, guildflow_env: P
 
 
 def test_action_items_and_terms_are_there_only_when_asked(export: Path, guildflow_env: Path) -> None:
-    summarise(guildflow_env / "with")
+    summarise(guildflow_env / "with", extract_action_items=True, extract_technical_terms=True)
     [document] = written(guildflow_env / "with")
     assert "**Action items**" in document and "owner: bob, due: Friday" in document
     assert "**Technical terms**" in document and "**TVL**: the total value locked in the pools" in document
@@ -211,7 +211,8 @@ def test_four_destinations_one_failing_then_the_next_run_delivers_the_rest_witho
         "email:admins@example.org",
         f"file:{blocked}",
     ]
-    state = channel_summary(GUILD, [str(CHANNEL)], destinations, schedule="weekly-dev", return_state=True)
+    asked = {"extract_action_items": True, "extract_technical_terms": True, "schedule": "weekly-dev"}
+    state = channel_summary(GUILD, [str(CHANNEL)], destinations, return_state=True, **asked)
 
     assert state.is_failed()
     error = state.result(raise_on_failure=False)
@@ -232,7 +233,7 @@ def test_four_destinations_one_failing_then_the_next_run_delivers_the_rest_witho
     assert report is not None and "failed" in str(report.data) and "Key points" in str(report.data)
 
     blocked.unlink()  # fixed; the next run of the schedule
-    rerun = channel_summary(GUILD, [str(CHANNEL)], destinations, schedule="weekly-dev")
+    rerun = channel_summary(GUILD, [str(CHANNEL)], destinations, **asked)
     assert rerun.message_count == len(LINES) and rerun.model_calls == 0  # same window, from the cache
     assert (len(discord.posts), len(receiver.received), len(smtp.messages)) == (1, 1, 1)  # not twice
     assert len(written(blocked)) == 1
