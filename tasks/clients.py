@@ -20,6 +20,8 @@ from integrations.ledger import PublishLedger
 from integrations.local_files import can_write
 from integrations.publishers import OutboxPublisher, Publisher
 from integrations.sheets import Sheet, SqliteWorkbook
+from integrations.summariser import OfflineSummariser, Summariser
+from integrations.summary_cursors import SummaryCursors
 
 if TYPE_CHECKING:
     from integrations.discord_api import DiscordDelivery
@@ -77,10 +79,16 @@ def _read_key_file(path: Path) -> str:
         ) from None
 
 
-def message_source(settings: Settings) -> MessageSource:
+def message_source(settings: Settings, channel_ids: list[int] | None = None) -> MessageSource:
+    """The configured source; channel_ids (a summary's channels) instead of GUILDFLOW_DISCORD_CHANNELS for the API
+    (an export source has every channel of its files)."""
     if settings.discord_backend == "api":
         from integrations.discord_api import DiscordApiSource
 
+        if channel_ids:
+            return DiscordApiSource(
+                token=secret(settings, "discord_token"), channel_ids=channel_ids, api_base=settings.discord_api_base
+            )
         if not settings.discord_channel_ids:
             raise ConfigurationError("GUILDFLOW_DISCORD_CHANNELS is empty: list the channel ids to collect from")
         return DiscordApiSource(
@@ -121,6 +129,23 @@ def _gemini_analyser(api_key: SecretStr, model: str, api_base: str) -> Analyser:
     from integrations.gemini import GeminiAnalyser
 
     return GeminiAnalyser(api_key=api_key, model=model, api_base=api_base)
+
+
+def summariser(settings: Settings) -> Summariser:
+    if settings.analyser_backend == "gemini":
+        return _gemini_summariser(secret(settings, "gemini_api_key"), settings.gemini_model, settings.gemini_api_base)
+    return OfflineSummariser()
+
+
+@lru_cache(maxsize=4)
+def _gemini_summariser(api_key: SecretStr, model: str, api_base: str) -> Summariser:
+    from integrations.gemini_summary import GeminiSummariser
+
+    return GeminiSummariser(api_key=api_key, model=model, api_base=api_base)
+
+
+def summary_cursors(settings: Settings) -> SummaryCursors:
+    return SummaryCursors(settings.summary_cursors)
 
 
 def publisher(settings: Settings) -> Publisher:
