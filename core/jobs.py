@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.delivery import Destination
+from core.delivery import Destination, Message
 from core.errors import UserFacingError
 from core.local_time import LocalTimeError, local_moment, zone_name
 
@@ -45,7 +45,7 @@ ACTIONS: dict[str, Action] = {
     )
 }
 REMINDER_DEPLOYMENT = "reminder/jobs"
-JOB_PARAMETERS = ("destinations", "job_id", "due_at")  # what a job_parameters action gets from the job itself
+JOB_PARAMETERS = ("destinations", "job_id", "due_at", "guild")  # what a job_parameters action gets from the job itself
 MAX_REMINDERS = 10
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 DURATION_FORM = "a duration such as 2h30m, 90m, 1d or 45s (units d, h, m, s)"
@@ -91,7 +91,9 @@ class JobSpec:
         """The flow run parameters of the job's run: its payload, and for a job flow the job's own."""
         parameters = dict(self.payload)
         if ACTIONS[self.action].job_parameters:
-            parameters.update(destinations=list(self.destinations), job_id=self.id, due_at=iso_utc(self.at))
+            parameters.update(
+                destinations=list(self.destinations), job_id=self.id, due_at=iso_utc(self.at), guild=self.guild
+            )
         return parameters
 
     def to_json(self) -> dict[str, Any]:
@@ -163,7 +165,7 @@ def job_spec(
         raise JobError(f"{'reminders need' if offsets else action + ' needs'} somewhere to post: --to DESTINATION")
     if payload is not None and not isinstance(payload, Mapping):
         raise JobError(f"the payload {payload!r} is not a JSON object of the action's parameters")
-    return JobSpec(
+    spec = JobSpec(
         action=action,
         at=when,
         payload=dict(payload or {}),
@@ -174,6 +176,36 @@ def job_spec(
         guild=_text_or_none(guild),
         timezone=zone,
     )
+    if ACTIONS[action].job_parameters and "then" in spec.payload:
+        follow_up_spec(spec.payload["then"], spec)
+    return spec
+
+
+def follow_up_spec(then: Any, after: JobSpec) -> JobSpec:
+    """The job a post-message job schedules when it has run (`then` in its payload: chained rounds). Its `in` counts
+    from the job's own time, not from when it ran, so a late or retried run schedules the same follow-up (one job).
+    Without `to` or `guild` it has the job's own."""
+    keys = {"action", "in", "payload", "reminders", "reminder_text", "to", "description", "guild"}
+    if not isinstance(then, Mapping) or not {"action", "in"} <= set(then) or set(then) - keys:
+        raise JobError(
+            f'`then` must be an object with action and in (e.g. {{"action": "post-message", "in": "24h", '
+            f'"payload": {{"text": "round 2 opens"}}}}), and optionally {", ".join(sorted(keys - {"action", "in"}))}'
+        )
+    try:
+        return job_spec(
+            str(then["action"]),
+            now=after.at,
+            run_in=str(then["in"]),
+            timezone_name=after.timezone,
+            payload=then.get("payload") or {},
+            reminders=then.get("reminders") or (),
+            reminder_text=str(then.get("reminder_text") or ""),
+            destinations=then.get("to") or after.destinations,
+            description=str(then.get("description") or ""),
+            guild=then.get("guild") or after.guild,
+        )
+    except UserFacingError as error:
+        raise JobError(f"`then`: {error}") from None
 
 
 def check_payload(spec: JobSpec, schema: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
@@ -260,9 +292,16 @@ def reminder_skip_reason(remind_at: datetime, now: datetime, grace: timedelta) -
     )
 
 
-def reminder_text(spec_title: str, text: str, due: datetime, now: datetime) -> str:
-    """The reminder's words: the given text, else the job's title, then when the job runs."""
-    return f"{text or spec_title}: in {format_remaining(due - now)} (at {local_text(due, 'UTC')})"
+def job_message(title: str, text: str, due: datetime, now: datetime, grace: timedelta) -> Message:
+    """What a post-message job posts: its text, and how late it is when it runs late."""
+    note = late_note(due, now, grace)
+    return Message(title=title, body=f"{text}\n\n{note}" if note else text)
+
+
+def reminder_message(title: str, text: str, due: datetime, now: datetime) -> Message:
+    """A reminder: its text (else the job's title), and how long until the job runs."""
+    when = f"in {format_remaining(due - now)} (at {local_text(due, 'UTC')})"
+    return Message(title="Reminder", body=f"{text or title}: {when}")
 
 
 # --- parts ------------------------------------------------------------------------------------------------------

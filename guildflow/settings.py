@@ -159,6 +159,11 @@ class Settings(BaseSettings):
         50, ge=1, le=100_000, description="Messages a file: destination keeps in its folder; older ones are deleted."
     )
 
+    # One-off jobs (`guildflow job`): a reminder later than this after its moment is skipped, never sent late.
+    reminder_grace_seconds: int = Field(
+        120, ge=0, le=86_400, description="Seconds a job's reminder may start late and still be delivered."
+    )
+
     # webhook: destinations: each body is signed with HMAC-SHA256 with this secret (shared with the receiver).
     webhook_signing_secret: SecretStr | None = None
     webhook_signing_secret_block: str | None = None

@@ -24,8 +24,8 @@ from core.local_time import LocalTimeError, local_moment
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 CHANNEL = "discord:1300000000000000111"
-POST_SCHEMA = {"properties": {"text": {}, "title": {}, "then": {}, "destinations": {}, "job_id": {}, "due_at": {}}}
-POST_SCHEMA["required"] = ["text", "destinations"]
+POST_PARAMETERS = ("text", "title", "then", "destinations", "job_id", "due_at", "guild")
+POST_SCHEMA = {"properties": dict.fromkeys(POST_PARAMETERS, {}), "required": ["text", "destinations"]}
 
 
 @pytest.mark.parametrize(
@@ -97,7 +97,7 @@ def test_a_job_in_a_duration_with_reminders_longest_first() -> None:
     assert spec.reminders == (timedelta(minutes=30), timedelta(minutes=5), timedelta(minutes=1))
     assert spec.reminder_times()[0] == NOW + timedelta(hours=1, minutes=30)
     assert spec.parameters() == {"text": "results", "destinations": [CHANNEL], "job_id": spec.id,
-                                 "due_at": "2026-12-01T14:00:00Z"}  # fmt: skip
+                                 "due_at": "2026-12-01T14:00:00Z", "guild": None}  # fmt: skip
 
 
 @pytest.mark.parametrize(
