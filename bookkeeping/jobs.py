@@ -5,7 +5,9 @@ A job (core.jobs.JobSpec) is one flow run of its action's deployment, created in
 the payload as parameters, and one run of the `reminder/jobs` deployment per reminder. Every run of a job carries
 the tags `guildflow-job` and `job:<id>` (and `guild:<id>`, `action:<name>` to filter by), an idempotency key made
 from the job id, and the job run carries the spec itself as a label: the Prefect database is the one record, so a
-job survives restarts of the server and the workers, and asking for the same job twice makes one job.
+job survives restarts of the server and the workers, and asking for the same job twice makes one job: the same
+id, or (a retried `--in 2h` command, whose time moved by the seconds in between) the same job but for a time
+within 5 minutes of a pending one (core.jobs.DUPLICATE_WINDOW).
 
 Overdue runs: a worker picks up Scheduled and Late runs whatever their time, so a job whose time passed while no
 worker ran still runs once when one returns (what it posts says how late it is) and late reminders skip themselves
@@ -34,6 +36,7 @@ from prefect.states import Cancelled, Cancelling, Scheduled
 
 from core.jobs import (
     ACTIONS,
+    DUPLICATE_WINDOW,
     REMINDER_DEPLOYMENT,
     JobError,
     JobSpec,
@@ -46,6 +49,7 @@ from core.jobs import (
 JOB_TAG = "guildflow-job"
 ACTION_RUN_TAG = "job-action"
 REMINDER_RUN_TAG = "job-reminder"
+CONTENT_TAG = "job-content:"  # + JobSpec.content_key: the same job at another time
 SPEC_LABEL = "guildflow.job"
 PAGE = 200  # the most the Prefect API returns per request
 UNFINISHED = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED, StateType.CANCELLING]
@@ -107,6 +111,7 @@ def schedule_job(spec: JobSpec) -> Job:
             chained = follow_up_spec(follow_up, chained)
             deployments.checked(chained)
             follow_up = chained.payload.get("then") if ACTIONS[chained.action].job_parameters else None
+        spec = _pending_duplicate(client, spec) or spec
         existing = _job_from_runs(_read_runs(client, [job_tag(spec.id)]))
         if existing is not None and existing.finished:
             raise JobError(f"job {spec.id} exists already and has finished ({existing.outcome()}): nothing to do")
@@ -222,7 +227,21 @@ class _Deployments:
 
 
 def _tags(spec: JobSpec) -> list[str]:
-    return [JOB_TAG, job_tag(spec.id), f"action:{spec.action}", *([f"guild:{spec.guild}"] if spec.guild else [])]
+    guild = [f"guild:{spec.guild}"] if spec.guild else []
+    return [JOB_TAG, job_tag(spec.id), f"action:{spec.action}", f"{CONTENT_TAG}{spec.content_key}", *guild]
+
+
+def _pending_duplicate(client: SyncPrefectClient, spec: JobSpec) -> JobSpec | None:
+    """A pending job that is this one but for a time within DUPLICATE_WINDOW (a retried `--in` command); None when
+    there is none."""
+    runs = _read_runs(client, [f"{CONTENT_TAG}{spec.content_key}", ACTION_RUN_TAG], UNFINISHED)
+    for run in runs:
+        if _job_id_of(run) == spec.id:
+            continue
+        other = JobSpec.from_json(json.loads(str(run.labels[SPEC_LABEL]))) if SPEC_LABEL in run.labels else None
+        if other is not None and abs(other.at - spec.at) <= DUPLICATE_WINDOW:
+            return other
+    return None
 
 
 def _create_run(

@@ -47,6 +47,7 @@ ACTIONS: dict[str, Action] = {
 REMINDER_DEPLOYMENT = "reminder/jobs"
 JOB_PARAMETERS = ("destinations", "job_id", "due_at", "guild")  # what a job_parameters action gets from the job itself
 MAX_REMINDERS = 10
+DUPLICATE_WINDOW = timedelta(minutes=5)  # the same job asked for again this close to its time is the same job
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 DURATION_FORM = "a duration such as 2h30m, 90m, 1d or 45s (units d, h, m, s)"
 
@@ -74,6 +75,14 @@ class JobSpec:
     def id(self) -> str:
         """Derived from everything the job is, so the same job asked for twice (a retried command) is one job."""
         canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    @property
+    def content_key(self) -> str:
+        """Everything the job is but its time: a command retried a few seconds later with the same `--in` asks for
+        the same job at a slightly later time (bookkeeping.jobs treats it as the same job within DUPLICATE_WINDOW)."""
+        content = {**self.to_json(), "at": None}
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     @property

@@ -33,7 +33,7 @@ def now() -> datetime:
 
 def post_job(folder: Path, text: str, **options: Any) -> JobSpec:
     arguments: dict[str, Any] = {"run_in": "2h", "destinations": [f"file:{folder}:json"], "payload": {"text": text}}
-    return job_spec("post-message", now=now(), **{**arguments, **options})
+    return job_spec("post-message", **{"now": now(), **arguments, **options})
 
 
 def runs_of(job_id: str) -> list[FlowRun]:
@@ -61,6 +61,11 @@ def test_a_job_is_one_scheduled_run_and_one_per_reminder_however_often_it_is_ask
     again = schedule_job(spec)  # a retried command
     assert not again.created and again.run_id == job.run_id
     assert len(runs_of(spec.id)) == 4
+    retried_later = post_job(guildflow_env / "out", "round 1 results", reminders="30m,5m,1m",
+                             guild="579805515301131997", now=now() + timedelta(seconds=40))  # fmt: skip
+    assert retried_later.id != spec.id  # `--in 2h` asked 40 s later
+    same = schedule_job(retried_later)
+    assert not same.created and same.id == spec.id and runs_of(retried_later.id) == []
     listed = [listed for listed in list_jobs(guild="579805515301131997") if listed.id == spec.id]
     assert len(listed) == 1 and len(listed[0].reminders_left) == 3
     assert spec.id not in {listed.id for listed in list_jobs(guild="111111111111111111")}
