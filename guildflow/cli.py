@@ -17,6 +17,7 @@ from guildflow.cli_common import (
     settings_or_exit,
 )
 from guildflow.export_cli import export_app
+from guildflow.job_cli import job_app
 from guildflow.schedules_cli import schedules_app
 from guildflow.summary_cli import summary_app
 
@@ -28,6 +29,7 @@ app.add_typer(automations_app, name="automations")
 app.add_typer(export_app, name="export")
 app.add_typer(schedules_app, name="schedules")
 app.add_typer(summary_app, name="summary")
+app.add_typer(job_app, name="job")
 sheet_app = typer.Typer(help="The sheet of posts.", no_args_is_help=True)
 app.add_typer(sheet_app, name="sheet")
 

@@ -168,6 +168,11 @@ class Settings(BaseSettings):
         6000, ge=100, le=1_000_000, description="Tokens of messages (or of summaries to combine) per model request."
     )
 
+    # One-off jobs (`guildflow job`): a reminder later than this after its moment is skipped, never sent late.
+    reminder_grace_seconds: int = Field(
+        120, ge=0, le=86_400, description="Seconds a job's reminder may start late and still be delivered."
+    )
+
     # webhook: destinations: each body is signed with HMAC-SHA256 with this secret (shared with the receiver).
     webhook_signing_secret: SecretStr | None = None
     webhook_signing_secret_block: str | None = None
