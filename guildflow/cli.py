@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from guildflow.bot.cli import bot
 from guildflow.cli_common import (
     connect_prefect,
     fail,
@@ -32,6 +33,7 @@ app.add_typer(summary_app, name="summary")
 app.add_typer(job_app, name="job")
 sheet_app = typer.Typer(help="The sheet of posts.", no_args_is_help=True)
 app.add_typer(sheet_app, name="sheet")
+app.command("bot")(bot)
 
 
 @run_app.command("daily")
