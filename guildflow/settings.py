@@ -164,6 +164,20 @@ class Settings(BaseSettings):
         50, ge=1, le=100_000, description="Messages a file: destination keeps in its folder; older ones are deleted."
     )
 
+    # Channel summaries (`guildflow summary`): where each schedule's cursor per channel is kept (advanced only once
+    # every destination got the summary), and how many tokens of messages one model request may hold.
+    summary_cursors: Path = Field(
+        DATA_DIR / "summary-cursors.sqlite", description="The last message summarised, per schedule and channel."
+    )
+    summary_token_budget: int = Field(
+        6000, ge=100, le=1_000_000, description="Tokens of messages (or of summaries to combine) per model request."
+    )
+
+    # One-off jobs (`guildflow job`): a reminder later than this after its moment is skipped, never sent late.
+    reminder_grace_seconds: int = Field(
+        120, ge=0, le=86_400, description="Seconds a job's reminder may start late and still be delivered."
+    )
+
     # webhook: destinations: each body is signed with HMAC-SHA256 with this secret (shared with the receiver).
     webhook_signing_secret: SecretStr | None = None
     webhook_signing_secret_block: str | None = None
