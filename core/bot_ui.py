@@ -55,8 +55,38 @@ DESCRIPTIONS = {
     "backups status": "This channel's backup schedules, and a button to set one",
     "backups disable": "Stop this channel's backups (the schedule is kept, paused)",
     "backups now": "Back up to this channel right away",
+    "summaries": "AI summaries of this channel, on a schedule run by Prefect",
+    "summaries schedule": "Summarise this channel on a schedule (to this channel unless `to` says where)",
+    "summaries list": "This server's summary schedules",
+    "summaries pause": "Pause a summary schedule (kept, with who paused it)",
+    "summaries resume": "Resume a paused summary schedule",
+    "summaries remove": "Delete a summary schedule (pause keeps it)",
+    "jobs": "One-off jobs with reminders, run by Prefect",
+    "jobs schedule": "Run something once, in a while or at a time, with reminders in this channel",
+    "jobs list": "This server's pending jobs and the time left",
+    "jobs cancel": "Cancel a job and its pending reminders",
     "status": "This server's guildflow schedules and jobs: next runs, last outcomes, pauses",
 }
+# What the options of those commands say (Discord shows them as the option's description, at most 100 characters).
+OPTION_HELP = {
+    "kind": "every (minutes), daily, weekly, monthly, cron or once",
+    "time": "every: minutes; daily: 09:00; weekly: mon,fri 09:00; monthly: 31 08:00; cron: 0 */6 * * *",
+    "timezone": "IANA time zone of the time, e.g. Europe/Berlin (default UTC)",
+    "length": "brief, detailed or comprehensive",
+    "window": "since-last (default), or the last N hours/days: 6h, 24h, 7d",
+    "action_items": "list action items (owner, due date)",
+    "technical_terms": "list jargon with one-line definitions",
+    "to": "where to deliver, comma-separated (default this channel): discord:ID, webhook:URL, email:ADDR",
+    "schedule": "the schedule's slug, as /summaries list shows it",
+    "confirm": "true to really delete it (pause keeps it)",
+    "action": "what to run: post-message (the text, here) or playerdata-export (this server, here)",
+    "in": "in a duration, e.g. 2h30m, 90m, 1d (or give at)",
+    "at": "at a local time, YYYY-MM-DD HH:MM (or give in)",
+    "reminders": "reminders before it, in this channel, e.g. 30m,5m,1m",
+    "text": "what the job posts and its reminders say",
+    "job": "the job's id, as /jobs list shows it",
+}
+JOB_ACTIONS = ("post-message", "playerdata-export")  # what a member can start from Discord, for this channel
 
 
 @dataclass(frozen=True)
@@ -161,13 +191,15 @@ class ScheduleLine:
     when: str  # "every 60 minutes", "in 2 h (at 18:00 UTC)"
     state: str  # "active", or "paused: why"
     next_run: str  # "<t:...:R>" or "none scheduled"
-    last_outcome: str  # "Completed <t:...:R>", "Failed: why", "none yet"
+    last_outcome: str = ""  # "Completed <t:...:R>", "Failed: why", "none yet"; "" when it has none (a job)
+    note: str = ""  # anything else worth a glance ("reminders left: 30m, 5m")
 
     def text(self) -> str:
         icon = "🟢" if self.state == "active" else "⏸️"
         head = f"{icon} **{self.name}** · {self.when}"
         state = "" if self.state == "active" else f"\n  {self.state}"
-        return f"{head}{state}\n  next: {self.next_run} · last: {self.last_outcome}"
+        parts = [f"next: {self.next_run}"] + [f"last: {self.last_outcome}"] * bool(self.last_outcome)
+        return f"{head}{state}\n  " + " · ".join(parts + [self.note] * bool(self.note))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import discord
 import yarl
@@ -24,6 +24,8 @@ from core.bot_ui import (
     INTERVAL_HINT,
     INTERVAL_INPUT,
     INTERVAL_LABEL,
+    JOB_ACTIONS,
+    OPTION_HELP,
     TYPE_CHOICES,
     TYPE_INPUT,
     TYPE_LABEL,
@@ -42,7 +44,8 @@ from core.bot_ui import (
 )
 from core.errors import UserFacingError
 from core.playerdata_export import ExportTarget
-from core.schedule_spec import MAX_EVERY_MINUTES
+from core.schedule_spec import KINDS, MAX_EVERY_MINUTES
+from core.summaries import SINCE_LAST, SummaryLength
 from guildflow.bot import actions
 from guildflow.settings import Settings
 from integrations.discord_api import RebasedHTTPClient
@@ -269,7 +272,115 @@ def add_commands(bot: GuildflowBot) -> None:
         )
 
     bot.tree.add_command(backups)
+    bot.tree.add_command(summaries_group(bot))
+    bot.tree.add_command(jobs_group(bot))
     bot.tree.add_command(overview_command)
+
+
+def _choices(*names: str) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=name, value=name) for name in names]
+
+
+def summaries_group(bot: GuildflowBot) -> app_commands.Group:
+    """/summaries schedule|list|pause|resume|remove: summaries of the channel the command is used in."""
+    group = app_commands.Group(name="summaries", description=DESCRIPTIONS["summaries"], guild_only=True)
+    helps = {name: OPTION_HELP[name] for name in ("kind", "time", "timezone", "length", "window", "to")}
+
+    @group.command(name="schedule", description=DESCRIPTIONS["summaries schedule"])
+    @app_commands.describe(
+        **helps, action_items=OPTION_HELP["action_items"], technical_terms=OPTION_HELP["technical_terms"]
+    )
+    @app_commands.choices(kind=_choices(*KINDS), length=_choices(*get_args(SummaryLength)))
+    async def schedule(
+        interaction: discord.Interaction,
+        kind: str,
+        time: str,
+        timezone: str = "UTC",
+        length: str = "detailed",
+        window: str = SINCE_LAST,
+        action_items: bool = False,
+        technical_terms: bool = False,
+        to: str = "",
+    ) -> None:
+        guild_id, channel_id = str(interaction.guild_id), str(interaction.channel_id)
+        options = {"window": window, "length": length, "action_items": action_items, "technical_terms": technical_terms}
+        await bot.answer(
+            interaction,
+            lambda: actions.schedule_summary(
+                guild_id, channel_id, bot.channel_guild, (kind, time, timezone), options, to
+            ),
+            changes=True,
+        )
+
+    @group.command(name="list", description=DESCRIPTIONS["summaries list"])
+    async def list_(interaction: discord.Interaction) -> None:
+        guild_id = str(interaction.guild_id)
+        await bot.answer(interaction, lambda: overview([actions.summary_statuses(guild_id)]), changes=False)
+
+    def change(name: str) -> Any:
+        @group.command(name=name, description=DESCRIPTIONS[f"summaries {name}"])
+        @app_commands.describe(schedule=OPTION_HELP["schedule"])
+        async def command(interaction: discord.Interaction, schedule: str) -> None:
+            guild_id, who = str(interaction.guild_id), interaction.user.name
+            await bot.answer(interaction, lambda: actions.change_summary(guild_id, schedule, name, who), changes=True)
+
+        return command
+
+    change("pause")
+    change("resume")
+
+    @group.command(name="remove", description=DESCRIPTIONS["summaries remove"])
+    @app_commands.describe(schedule=OPTION_HELP["schedule"], confirm=OPTION_HELP["confirm"])
+    async def remove(interaction: discord.Interaction, schedule: str, confirm: bool = False) -> None:
+        guild_id, who = str(interaction.guild_id), interaction.user.name
+
+        def removed() -> str:
+            if not confirm:
+                return f"Removing `{schedule}` deletes it: run it again with `confirm:True`, or pause it instead."
+            return actions.change_summary(guild_id, schedule, "remove", who)
+
+        await bot.answer(interaction, removed, changes=True)
+
+    return group
+
+
+def jobs_group(bot: GuildflowBot) -> app_commands.Group:
+    """/jobs schedule|list|cancel: one-off jobs of this server, posting (and reminding) in this channel."""
+    group = app_commands.Group(name="jobs", description=DESCRIPTIONS["jobs"], guild_only=True)
+    helps = {name: OPTION_HELP[name] for name in ("action", "at", "timezone", "reminders", "text")}
+
+    @group.command(name="schedule", description=DESCRIPTIONS["jobs schedule"])
+    @app_commands.describe(**helps, run_in=OPTION_HELP["in"])
+    @app_commands.choices(action=_choices(*JOB_ACTIONS))
+    @app_commands.rename(run_in="in")
+    async def schedule(
+        interaction: discord.Interaction,
+        action: str,
+        run_in: str = "",
+        at: str = "",
+        timezone: str = "UTC",
+        reminders: str = "",
+        text: str = "",
+    ) -> None:
+        guild_id, channel_id = str(interaction.guild_id), str(interaction.channel_id)
+        await bot.answer(
+            interaction,
+            lambda: actions.schedule_job_here(guild_id, channel_id, action, (run_in, at, timezone), reminders, text),
+            changes=True,
+        )
+
+    @group.command(name="list", description=DESCRIPTIONS["jobs list"])
+    async def list_(interaction: discord.Interaction) -> None:
+        guild_id = str(interaction.guild_id)
+        await bot.answer(interaction, lambda: overview([actions.job_statuses(guild_id)]), changes=False)
+
+    @group.command(name="cancel", description=DESCRIPTIONS["jobs cancel"])
+    @app_commands.describe(job=OPTION_HELP["job"])
+    async def cancel(interaction: discord.Interaction, job: str) -> None:
+        guild_id = str(interaction.guild_id)
+        await bot.answer(interaction, lambda: actions.cancel_job_here(guild_id, job), changes=True)
+
+    return group
 
 
 async def tell_unexpected(interaction: discord.Interaction) -> None:
