@@ -157,15 +157,19 @@ def test_schedule_command_makes_a_real_schedule_whose_first_export_posts_at_once
 def test_the_export_message_has_buttons_to_run_now_and_adjust_the_schedule(
     bot: RunningBot, discord: DiscordBotEmulator, stack: PrefectStack, api: httpx.Client
 ) -> None:
-    exports = [m for m in discord.channel_messages(CHANNEL) if "playerData export" in m["content"]]
-    assert exports, "the first export of the schedule test is posted"
-    buttons = Reply("", False, exports[-1]).buttons
+    def export_messages() -> list[dict[str, Any]]:
+        return [m for m in discord.channel_messages(CHANNEL) if "playerData export" in m["content"]]
+
+    if not export_messages():  # run on its own: the schedule test's first export is not there
+        ask(discord, "backups schedule", {"interval": 60, "type": "server"})
+    message = wait_for(export_messages, "an export message", stack)[-1]
+    buttons = Reply("", False, message).buttons
     assert buttons == {
         custom_id("backup-now", SERVER_SLUG): "Run backup now",
         custom_id("backup-adjust", SERVER_SLUG): "Adjust schedule",
     }
 
-    adjust = discord.click(exports[-1], custom_id("backup-adjust", SERVER_SLUG), member=ADMIN, channel=CHANNEL)
+    adjust = discord.click(message, custom_id("backup-adjust", SERVER_SLUG), member=ADMIN, channel=CHANNEL)
     modal = discord.reply(adjust).message
     interval = [c["component"] for c in modal["components"] if c["type"] == 18][0]
     assert interval["value"] == "60"  # the schedule's own interval, to adjust
@@ -174,7 +178,7 @@ def test_the_export_message_has_buttons_to_run_now_and_adjust_the_schedule(
     assert schedules(api)[SERVER_SLUG]["schedule"]["interval"] == 1800
 
     posted_before = len(discord.posts)
-    now = discord.reply(discord.click(exports[-1], custom_id("backup-now", SERVER_SLUG), member=ADMIN, channel=CHANNEL))
+    now = discord.reply(discord.click(message, custom_id("backup-now", SERVER_SLUG), member=ADMIN, channel=CHANNEL))
     assert now.ephemeral and "Backup started" in now.text, now.text
     wait_for(lambda: len(discord.posts) > posted_before, "the export started with the button", stack)
 
