@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, get_args
 
 from core.delivery import Attachment, Button, Destination, Message
+from core.parameters import given
 from core.playerdata import ExportPlan, ExportType, PlayerDataError, _mib, is_guild_id, iso_utc
 
 FLOW_NAME, DEPLOYMENT_NAME = "playerdata-export", "scheduled"
@@ -70,9 +71,9 @@ class ExportTarget:
         return cls("server" if match[1] else "all", match[2], match[1])
 
     @property
-    def parameters(self) -> dict[str, str | None]:
+    def parameters(self) -> dict[str, Any]:
         """The flow parameters of this target's scheduled runs (and how those runs are recognised)."""
-        return {"export_type": self.export_type, "guild_id": self.guild_id, "channel_id": self.channel_id}
+        return given({"export_type": self.export_type, "guild_id": self.guild_id, "channel_id": self.channel_id})
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> ExportTarget | None:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from prefect.utilities.callables import parameter_schema
 
-from core.parameters import OptionalText
+from core.parameters import OptionalObject, OptionalText
 from tests.conftest import REPO
 
 DEPLOYMENTS = yaml.safe_load((REPO / "prefect.yaml").read_text())["deployments"]
@@ -43,3 +43,12 @@ def test_optional_text_is_a_text_box_and_blank_means_none() -> None:
     assert adapter.validate_python("  ") is None
     assert adapter.validate_python("123") == "123"
     assert adapter.validate_python(None) is None
+
+
+def test_optional_object_is_an_object_field_and_empty_means_none() -> None:
+    from pydantic import TypeAdapter
+
+    adapter = TypeAdapter(OptionalObject)
+    assert adapter.json_schema() == {"type": "object"}
+    assert adapter.validate_python({}) is None
+    assert adapter.validate_python({"action": "post-message"}) == {"action": "post-message"}
