@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
 
-from core.bot_ui import OTHER_GUILD, BackupConfirmation, ScheduleLine, Section
+from core.bot_ui import OTHER_GUILD, BackupConfirmation, ScheduleLine, Section, disabled_text
 from core.errors import UserFacingError
 from core.jobs import format_duration, format_remaining
 from core.playerdata import PlayerDataError, encode, outline_player_data, plan_export, server_export
@@ -60,10 +60,7 @@ def prefect_errors_translated(work: Callable[[], T]) -> Callable[[], T]:
 
 def backup_target(guild_id: str, channel_id: str, export_type: str) -> ExportTarget:
     """This channel's export target: a server export holds this guild, an `all` export every guild."""
-    try:
-        return ExportTarget.validated(export_type, guild_id if export_type == "server" else None, channel_id)
-    except PlayerDataError as error:
-        raise UserFacingError(str(error)) from None
+    return ExportTarget.validated(export_type, guild_id if export_type == "server" else None, channel_id)
 
 
 def target_of_slug(slug: str, guild_id: str, channel_guild: ChannelGuild) -> ExportTarget:
@@ -83,10 +80,8 @@ def schedule_backups(
     """Back up `target` every `minutes` (the first run at once), or with 0 turn its schedule off; what to tell."""
     from bookkeeping.schedules import ScheduleDefinition, save_schedule
 
-    _check_allowed(settings, target)
+    check_channel_allowed(target, settings.playerdata_all_channel_ids)
     if minutes == 0:
-        from core.bot_ui import disabled_text
-
         found = disable_backups(target, changed_by)
         return disabled_text(target.channel_id or "", target.export_type, found)
     spec = spec_from_words("every", str(minutes), now=datetime.now(timezone.utc))
@@ -119,7 +114,7 @@ def back_up_now(settings: Settings, target: ExportTarget, asked_by: str) -> str:
 
     from bookkeeping.schedules import check_deployment
 
-    _check_allowed(settings, target)
+    check_channel_allowed(target, settings.playerdata_all_channel_ids)
     check_deployment(DEPLOYMENT)
     run = cast(FlowRun, run_deployment(DEPLOYMENT, parameters=target.parameters, timeout=0, tags=["discord"]))
     return (
@@ -197,13 +192,6 @@ def estimate_export(settings: Settings, target: ExportTarget) -> tuple[int | Non
         return None, "unknown", str(error)
     guilds = 1 if target.export_type == "server" else len(player_data.guilds)
     return guilds, size_line(plan), plan.warning
-
-
-def _check_allowed(settings: Settings, target: ExportTarget) -> None:
-    try:
-        check_channel_allowed(target, settings.playerdata_all_channel_ids)
-    except PlayerDataError as error:
-        raise UserFacingError(str(error)) from None
 
 
 def _relative(moment: datetime) -> str:

@@ -33,6 +33,7 @@ from core.bot_ui import (
     Answer,
     BackupConfirmation,
     custom_id,
+    disabled_text,
     not_admin_text,
     overview,
     parse_custom_id,
@@ -209,9 +210,9 @@ class GuildflowBot(discord.Client):
 
 
 def add_commands(bot: GuildflowBot) -> None:
-    """/backups schedule|status|disable|now and /status, each answered through bot.answer."""
+    """/backups schedule|status|disable|now, /summaries, /jobs and /status, each answered through bot.answer."""
     backups = app_commands.Group(name="backups", description=DESCRIPTIONS["backups"], guild_only=True)
-    types = [app_commands.Choice(name=name, value=name) for name in TYPE_CHOICES]
+    types = _choices(*TYPE_CHOICES)
 
     def here(interaction: discord.Interaction, export_type: str) -> ExportTarget:
         return actions.backup_target(str(interaction.guild_id), str(interaction.channel_id), export_type)
@@ -244,8 +245,6 @@ def add_commands(bot: GuildflowBot) -> None:
     @app_commands.describe(type=TYPE_LABEL)
     @app_commands.choices(type=types)
     async def disable(interaction: discord.Interaction, type: str = "server") -> None:
-        from core.bot_ui import disabled_text
-
         who = interaction.user.name
 
         def turn_off() -> str:
