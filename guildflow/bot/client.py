@@ -46,7 +46,7 @@ from core.bot_ui import (
 from core.errors import UserFacingError
 from core.playerdata_export import ExportTarget
 from core.schedule_spec import KINDS, MAX_EVERY_MINUTES
-from core.summaries import SINCE_LAST, SummaryLength
+from core.summaries import DEFAULT_MIN_MESSAGES, SINCE_LAST, SummaryLength
 from guildflow.bot import actions
 from guildflow.settings import Settings
 from integrations.discord_api import RebasedHTTPClient
@@ -283,12 +283,11 @@ def _choices(*names: str) -> list[app_commands.Choice[str]]:
 def summaries_group(bot: GuildflowBot) -> app_commands.Group:
     """/summaries schedule|list|pause|resume|remove: summaries of the channel the command is used in."""
     group = app_commands.Group(name="summaries", description=DESCRIPTIONS["summaries"], guild_only=True)
-    helps = {name: OPTION_HELP[name] for name in ("kind", "time", "timezone", "length", "window", "to")}
+    summary_options = ("kind", "time", "timezone", "length", "window", "action_items", "technical_terms")
+    helps = {name: OPTION_HELP[name] for name in (*summary_options, "include_bots", "min_messages", "title", "to")}
 
     @group.command(name="schedule", description=DESCRIPTIONS["summaries schedule"])
-    @app_commands.describe(
-        **helps, action_items=OPTION_HELP["action_items"], technical_terms=OPTION_HELP["technical_terms"]
-    )
+    @app_commands.describe(**helps)
     @app_commands.choices(kind=_choices(*KINDS), length=_choices(*get_args(SummaryLength)))
     async def schedule(
         interaction: discord.Interaction,
@@ -299,10 +298,21 @@ def summaries_group(bot: GuildflowBot) -> app_commands.Group:
         window: str = SINCE_LAST,
         action_items: bool = False,
         technical_terms: bool = False,
+        include_bots: bool = False,
+        min_messages: app_commands.Range[int, 1, 100_000] = DEFAULT_MIN_MESSAGES,
+        title: str = "",
         to: str = "",
     ) -> None:
         guild_id, channel_id = str(interaction.guild_id), str(interaction.channel_id)
-        options = {"window": window, "length": length, "action_items": action_items, "technical_terms": technical_terms}
+        options: dict[str, Any] = {
+            "window": window,
+            "length": length,
+            "action_items": action_items,
+            "technical_terms": technical_terms,
+            "include_bots": include_bots,
+            "min_messages": min_messages,
+            "title": title,
+        }
         await bot.answer(
             interaction,
             lambda: actions.schedule_summary(

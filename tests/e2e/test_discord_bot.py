@@ -288,13 +288,23 @@ SUMMARY_SLUG, OTHER_SUMMARY_SLUG = f"summary-{GUILD}-{CHANNEL}", f"summary-{OTHE
 def test_summaries_schedule_list_pause_resume_remove(
     bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client
 ) -> None:
-    options = {"kind": "daily", "time": "09:00", "timezone": "Europe/Berlin", "length": "brief"}
+    options = {
+        "kind": "daily",
+        "time": "09:00",
+        "timezone": "Europe/Berlin",
+        "length": "brief",
+        "action_items": True,
+        "min_messages": 3,
+        "title": "Daily digest",
+    }
     made = ask(discord, "summaries schedule", options)
     assert made.ephemeral and f"Summary schedule `{SUMMARY_SLUG}` saved" in made.text, made.text
     assert "daily at 09:00 (Europe/Berlin)" in made.text and "survives restarts" in made.text
     schedule = schedules(api, SUMMARIES)[SUMMARY_SLUG]
     assert schedule["active"] and schedule["parameters"]["destinations"] == [f"discord:{CHANNEL}"]
     assert schedule["parameters"]["length"] == "brief" and schedule["schedule"]["timezone"] == "Europe/Berlin"
+    assert schedule["parameters"]["extract_action_items"] and schedule["parameters"]["min_messages"] == 3
+    assert schedule["parameters"]["title"] == "Daily digest"
 
     listed = ask(discord, "summaries list")
     assert listed.ephemeral and f"`{SUMMARY_SLUG}`: summary of <#{CHANNEL}>" in listed.text, listed.text
