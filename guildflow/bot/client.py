@@ -124,8 +124,10 @@ class GuildflowBot(discord.Client):
         outcome = await self.off_loop(work)
         await interaction.edit_original_response(**message_arguments(outcome))
 
-    async def off_loop(self, work: Callable[[], Answer | str], within: float = PREFECT_WITHIN) -> Answer:
-        """The work's answer, or the message that says why there is none (Prefect down, bad input, a bug)."""
+    async def off_loop(self, work: Callable[[], Answer | str], within: float | None = None) -> Answer:
+        """The work's answer, or the message that says why there is none (Prefect down or slower than `within`
+        seconds, default PREFECT_WITHIN; bad input; a bug)."""
+        within = within or PREFECT_WITHIN
         try:
             done = await asyncio.wait_for(asyncio.to_thread(actions.prefect_errors_translated(work)), within)
         except actions.PrefectUnreachable as error:
