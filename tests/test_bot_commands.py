@@ -41,3 +41,17 @@ def test_options_members_fill_in(guildflow_env: Path) -> None:
     assert {name for name, option in summary.items() if option.get("required")} == {"kind", "time"}
     assert set(options("jobs", "schedule")) == {"action", "in", "at", "timezone", "reminders", "text"}
     assert options("summaries", "remove")["confirm"]["type"] == 5
+
+
+def test_guildflow_bot_needs_a_prefect_server_and_a_token(guildflow_env: Path) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from typer.testing import CliRunner
+
+    from guildflow.cli import app
+
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        no_server = CliRunner().invoke(app, ["bot"])
+    assert no_server.exit_code == 2 and "PREFECT_API_URL is not set" in no_server.output
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+        no_token = CliRunner().invoke(app, ["bot"])
+    assert no_token.exit_code == 2 and "GUILDFLOW_DISCORD_TOKEN is not set" in no_token.output
