@@ -136,7 +136,8 @@ def run(repeats: int, latency: dict[str, float] | None = None, baseline: bool = 
         ):
             state, elapsed = timed(partial(daily_pipeline, return_state=True))
             report = state.result()
-            assert (report.new_posts, report.analysed, report.archived) == (POSTS, POSTS, POSTS), report
+            # Projects beyond the daily post's tweet budget stay in Posts for a later day.
+            assert (report.new_posts, report.analysed) == (POSTS, POSTS) and 0 < report.archived <= POSTS, report
             api_calls = emulated.api_calls()
             recorded, task_runs = task_runs_of(state.state_details.flow_run_id)
             walls.append(elapsed)
