@@ -7,9 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-
-from twitter_text import extract_urls, parse_tweet
-from twitter_text.regexp.invalid_chars import invalid_chars
+from functools import cache
 
 from core.models import Post
 from core.ranking import rank_projects
@@ -21,9 +19,18 @@ ELLIPSIS = "…"
 # X's pay-per-use prices (since 2026-02-06), in US dollars per post.
 X_POST_PRICE = 0.015
 X_POST_WITH_URL_PRICE = 0.20
-# What X refuses in a post: the characters twitter-text marks invalid (U+FEFF, U+FFFE, U+FFFF), and lone
-# surrogates, which are not text at all (JSON from a model or an export can hold them; UTF-8 cannot).
-_UNPOSTABLE = re.compile(rf"{invalid_chars.pattern}|[\ud800-\udfff]")
+
+
+@cache
+def _unpostable() -> re.Pattern[str]:
+    """What X refuses in a post: the characters twitter-text marks invalid (U+FEFF, U+FFFE, U+FFFF), and lone
+    surrogates, which are not text at all (JSON from a model or an export can hold them; UTF-8 cannot).
+
+    twitter-text is imported on first use, not with this module: importing it compiles its URL and emoji
+    patterns (about half a second), which every command importing this module would pay, drafting or not."""
+    from twitter_text.regexp.invalid_chars import invalid_chars
+
+    return re.compile(rf"{invalid_chars.pattern}|[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -45,19 +52,23 @@ class Draft:
 
 def x_length(text: str) -> int:
     """Length as X counts it: URLs are 23, most emoji and CJK characters 2."""
+    from twitter_text import parse_tweet
+
     return parse_tweet(text).weightedLength
 
 
 def is_valid_post(text: str) -> bool:
     """Whether X accepts the text as a post: 1 to 280 characters as X counts them, none that X refuses."""
-    return not _UNPOSTABLE.search(text) and parse_tweet(text).valid
+    from twitter_text import parse_tweet
+
+    return not _unpostable().search(text) and parse_tweet(text).valid
 
 
 def post_problem(text: str) -> str | None:
     """Why X would refuse the text as a post, or None when it would accept it."""
     if is_valid_post(text):
         return None
-    if refused := sorted({f"U+{ord(character):04X}" for character in _UNPOSTABLE.findall(text)}):
+    if refused := sorted({f"U+{ord(character):04X}" for character in _unpostable().findall(text)}):
         return f"contains characters X refuses ({', '.join(refused)})"
     length = x_length(text)
     return f"is {length} characters as X counts them (limit {X_LIMIT})" if length else "is empty"
@@ -66,7 +77,7 @@ def post_problem(text: str) -> str | None:
 def postable_text(text: str) -> str:
     """The text without the characters X refuses, in Unicode NFC: the form X measures a post in, so the
     text we measure is the text X measures."""
-    return unicodedata.normalize("NFC", _UNPOSTABLE.sub("", text))
+    return unicodedata.normalize("NFC", _unpostable().sub("", text))
 
 
 def draft_id(post_links: list[str]) -> str:
@@ -109,6 +120,8 @@ def build_daily_draft(projects: list[Post], day: date, max_tweets: int | None = 
 
 def x_cost(tweets: tuple[str, ...] | list[str]) -> float:
     """What posting the tweets costs on X's pay-per-use plan, in US dollars (a post with a URL costs more)."""
+    from twitter_text import extract_urls
+
     return sum(X_POST_WITH_URL_PRICE if extract_urls(tweet) else X_POST_PRICE for tweet in tweets)
 
 
