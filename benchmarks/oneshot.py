@@ -56,6 +56,12 @@ class OneShotResults:
     with_api_url: list[Command] = field(default_factory=list)
     big_day: list[Command] = field(default_factory=list)
     naive_seconds: float = 0.0  # the naive baseline's wall on the 200-post day, its sleeps included
+    load: float = field(default_factory=lambda: os.getloadavg()[0])  # 1-minute load average as it ended
+
+    def markdown(self) -> str:
+        """The section RESULTS.md gets."""
+        title = f"## Item 7: one-shot `guildflow run daily` (1-minute load average {self.load:.1f} as it ended)"
+        return "\n".join([title, "", *self.table()])
 
     def table(self) -> list[str]:
         def row(name: str, commands: list[Command], wall_target: float, cpu_target: float | None) -> str:
@@ -174,14 +180,15 @@ def run(runs: int = RUNS, big_day_runs: int = BIG_DAY_RUNS) -> OneShotResults:
             results.with_api_url.append(run_command(day_env | {"PREFECT_API_URL": api_url}, folder))
         _progress(f"one-shot: the 200-post day ({big_day_runs} runs) and the naive baseline ...")
         results.big_day, results.naive_seconds = _big_day(env, api_url, big_day_runs)
+    results.load = os.getloadavg()[0]
     return results
 
 
 def _big_day(env: dict[str, str], api_url: str, runs: int) -> tuple[list[Command], float]:
     """The 200-post day of item 3 as a one-shot command (fresh emulators, no cached analysis, fresh Gemini
     rate-limit buckets each run), and the naive baseline once on the same emulators."""
-    # This process's own Prefect calls (fresh_prefect_state) go to the same server.
-    os.environ.update(PREFECT_HOME=env["PREFECT_HOME"], PREFECT_API_URL=api_url)
+    from prefect.settings import temporary_settings
+
     from benchmarks import naive
     from benchmarks.common import discord_messages, first_message_id, fresh_prefect_state, services, timed
     from benchmarks.pipeline import MESSAGES, POSTS
@@ -190,7 +197,12 @@ def _big_day(env: dict[str, str], api_url: str, runs: int) -> tuple[list[Command
     cursor = first_message_id(messages) - 1
     commands = []
     for _ in range(runs):
-        with services(messages, cursor=cursor), fresh_prefect_state(), tempfile.TemporaryDirectory() as storage:
+        with (
+            services(messages, cursor=cursor),
+            temporary_settings(updates={"api.url": api_url}),  # fresh_prefect_state's calls: the same server
+            fresh_prefect_state(),
+            tempfile.TemporaryDirectory() as storage,
+        ):
             guildflow = {name: value for name, value in os.environ.items() if name.startswith("GUILDFLOW_")}
             results = {"PREFECT_RESULTS_LOCAL_STORAGE_PATH": storage}  # no analysis cached
             commands.append(run_command(env | guildflow | results, Path(storage)))
@@ -208,7 +220,7 @@ def _progress(message: str) -> None:
 def main() -> None:
     sys.path.insert(0, str(REPO))
     results = run()
-    print("\n".join(results.table()))
+    print(results.markdown())
 
 
 if __name__ == "__main__":
