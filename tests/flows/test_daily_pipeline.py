@@ -321,3 +321,22 @@ def test_projects_beyond_the_tweet_budget_wait_in_the_sheet_for_the_next_daily_p
     published = [json.loads(path.read_text()) for path in outbox_files(guildflow_env)]
     assert all(len(record["tweets"]) == 1 for record in published)
     assert len(book.archived_links()) == SAMPLE_POSTS
+
+
+def test_a_typefully_draft_keeps_to_the_same_tweet_budget(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.emulators.typefully import TypefullyEmulator
+
+    with TypefullyEmulator().running() as typefully:
+        for name, value in {
+            "PUBLISHER_BACKEND": "typefully",
+            "TYPEFULLY_API_KEY": typefully.api_key,
+            "TYPEFULLY_SOCIAL_SET_ID": "4242",
+            "TYPEFULLY_API_BASE": typefully.url,
+            "DAILY_POST_MAX_TWEETS": "2",
+        }.items():
+            monkeypatch.setenv(f"GUILDFLOW_{name}", value)
+        completed, report = run()
+    [created] = typefully.created
+    posts = [post["text"] for post in created["platforms"]["x"]["posts"]]
+    assert completed and len(posts) == 2 and report.x_cost_usd == 0  # Typefully posts, not our X app
+    assert posts[-1].rsplit("\n", 1)[-1].startswith("+") and report.archived < SAMPLE_POSTS
