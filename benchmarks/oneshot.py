@@ -9,6 +9,7 @@
 
 CPU = the command's user + system seconds (its children included, from wait4) + what the background server
 spent meanwhile (it is not the command's child: psutil reads it from PREFECT_HOME/server.pid).
+Walls are only comparable with the targets on an idle machine: the section's title says the load average.
 Run alone: `.venv/bin/python -m benchmarks.oneshot` (or `make bench-oneshot`).
 """
 
@@ -68,14 +69,12 @@ class OneShotResults:
         return "\n".join([title, "", *self.table()])
 
     def table(self) -> list[str]:
-        def row(name: str, commands: list[Command], wall_target: float, cpu_target: float | None) -> str:
+        def row(name: str, commands: list[Command], wall_target: float | None, cpu_target: float | None) -> str:
             wall, cpu = median(c.wall for c in commands), median(c.cpu for c in commands)
             server = median(c.server_cpu for c in commands)
-            cpu_ok = "" if cpu_target is None else (" ok" if cpu <= cpu_target else " MISSED")
-            wall_ok = " ok" if wall <= wall_target else " MISSED"
             return (
-                f"| {name} | {len(commands)} | {wall:.1f} s (<= {wall_target:g}{wall_ok}) | "
-                f"{cpu:.1f} s{cpu_ok} | {server:.1f} s |"
+                f"| {name} | {len(commands)} | {wall:.1f} s{_verdict(wall, wall_target)} | "
+                f"{cpu:.1f} s{_verdict(cpu, cpu_target)} | {server:.1f} s |"
             )
 
         speedup = self.naive_seconds / median(c.wall for c in self.big_day) if self.big_day else 0.0
@@ -83,11 +82,11 @@ class OneShotResults:
             "| `guildflow run daily`, a new process each time | runs | wall (median) | CPU incl. server | "
             "of which server |",
             "| --- | --- | --- | --- | --- |",
-            row("28-post day, first command on a new PREFECT_HOME (starts the server)", [self.first], 60.0, None),
+            row("28-post day, first command on a new PREFECT_HOME (starts the server)", [self.first], None, None),
             row("28-post day, background server reused", self.reused, WALL_TARGET, CPU_TARGET),
             row("the same day again (nothing new)", self.no_op, WALL_TARGET, CPU_TARGET),
             row("28-post day, PREFECT_API_URL set", self.with_api_url, WALL_TARGET_WITH_API, None),
-            row("200-post day, real clients on the emulators, server reused", self.big_day, 60.0, None),
+            row("200-post day, real clients on the emulators, server reused", self.big_day, None, None),
             "",
             f"200-post day: the naive baseline takes {self.naive_seconds:.0f} s (its sleeps included); the one-shot "
             f"command is {speedup:.0f}x faster (target >= {SPEEDUP_TARGET:g}x"
@@ -95,6 +94,12 @@ class OneShotResults:
             f"(floor {SHEETS_FLOOR}: the four more are the header read, the draft noted on its rows, the receipt, "
             f"and a fresh key read before deleting rows) with {self.token_requests} OAuth token.",
         ]
+
+
+def _verdict(value: float, target: float | None) -> str:
+    if target is None:
+        return ""
+    return f" (<= {target:g} {'ok' if value <= target else 'MISSED'})"
 
 
 def _free_port() -> int:
