@@ -85,3 +85,23 @@ def test_a_prefect_server_too_slow_is_answered(discord: DiscordBotEmulator, monk
     finally:
         release.set()
     assert reply.ephemeral and "did not answer" in reply.text and "check with `/status`" in reply.text
+
+
+def test_the_answer_is_deferred_before_prefect_answers(
+    discord: DiscordBotEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+
+    def slow(*args: Any) -> list[Section]:
+        release.wait(30)
+        return [Section("Backups", (), "No backups to this server yet.")]
+
+    monkeypatch.setattr(actions, "status_overview", slow)
+    asked = discord.slash("status", member=ADMIN, channel=CHANNEL)
+    try:
+        discord.wait_for(lambda: asked.callback is not None, 30, "the deferred answer")
+        assert asked.callback == {"type": 5, "data": {"flags": 64}}  # "thinking...", only for the member
+        assert not asked.answered()
+    finally:
+        release.set()
+    assert discord.reply(asked).text == "__Backups__\nNo backups to this server yet."
