@@ -374,6 +374,14 @@ def test_jobs_schedule_list_cancel(bot: RunningBot, discord: DiscordBotEmulator,
     assert "No pending jobs" in ask(discord, "jobs list").text
 
 
+def test_a_backup_job_exports_this_server_here(bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client) -> None:
+    made = ask(discord, "jobs schedule", {"action": "playerdata-export", "at": "2099-06-01 12:00"})
+    job = job_id(made)
+    [run] = flow_runs(api, tags={"all_": [f"job:{job}", "job-action"]})
+    assert run["parameters"] == {"export_type": "server", "guild_id": str(GUILD), "channel_id": str(CHANNEL)}
+    assert "cancelled" in ask(discord, "jobs cancel", {"job": job}).text
+
+
 def test_a_job_needs_its_time_said_once(bot: RunningBot, discord: DiscordBotEmulator) -> None:
     both = ask(discord, "jobs schedule", {"action": "post-message", "in": "2h", "at": "2030-01-01 10:00", "text": "x"})
     assert both.ephemeral and "exactly one of" in both.text, both.text
