@@ -32,6 +32,7 @@ SETUP_BUTTON = "Schedule backups"
 RUN_NOW_BUTTON, ADJUST_BUTTON = "Run backup now", "Adjust schedule"
 
 STATUS_LINES = 40  # an overview lists at most this many schedules and jobs, then says how many more
+OVERVIEW_CHARS = 3800  # and stays within an embed's description (4,096) with that last line
 PREFECT_DOWN = (
     "I cannot reach the Prefect server{where}: nothing was changed. Ask whoever runs guildflow to start it "
     "(or check PREFECT_API_URL where `guildflow bot` runs), then try again."
@@ -214,21 +215,23 @@ class Section:
     empty: str  # what to say when there is nothing, and how to make one
 
 
-def overview(sections: Iterable[Section], limit: int = STATUS_LINES) -> str:
-    """The status overview: every section, at most `limit` lines in all, then how many were left out."""
-    parts, shown, hidden = [], 0, 0
+def overview(sections: Iterable[Section], limit: int = STATUS_LINES, max_chars: int = OVERVIEW_CHARS) -> str:
+    """The status overview: every section, at most `limit` lines and about `max_chars` characters in all (what an
+    embed holds), then how many were left out: never cut off silently."""
+    parts, shown, hidden, size = [], 0, 0, 0
     for section in sections:
-        parts.append(f"__{section.title}__")
-        if not section.lines:
-            parts.append(section.empty)
+        head = [f"__{section.title}__"] + ([section.empty] if not section.lines else [])
+        parts += head
+        size += sum(len(part) + 1 for part in head)
         for line in section.lines:
-            if shown < limit:
-                parts.append(line.text())
-                shown += 1
+            text = line.text()
+            if shown < limit and size + len(text) <= max_chars:
+                parts.append(text)
+                shown, size = shown + 1, size + len(text) + 1
             else:
                 hidden += 1
     if hidden:
-        parts.append(f"… and {hidden} more (`guildflow schedules status` lists them all)")
+        parts.append(f"… and {hidden} more (`guildflow schedules status` and `guildflow job list` list them all)")
     return "\n".join(parts)
 
 

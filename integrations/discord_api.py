@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import io
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -25,8 +25,8 @@ import discord.webhook.async_
 from pydantic import SecretStr
 
 from core.collection import CollectionWindow, Cursors, in_window
+from core.delivery import Button, Message, discord_webhook_parts
 from core.delivery import Destination as CoreDestination
-from core.delivery import Message, discord_webhook_parts
 from core.discord_markdown import unescape_discord_markdown
 from core.discord_message import DiscordMessageError, DiscordPost, discord_posts
 from core.models import DiscordMessage, Embed
@@ -359,7 +359,7 @@ def _message_arguments(item: DiscordPost, *, as_bot: bool = False) -> dict[str, 
     buttons (a webhook's message cannot carry them)."""
     arguments: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
     if as_bot and item.buttons:
-        arguments["view"] = _buttons(item)
+        arguments["view"] = buttons_view(item.buttons)
     if item.content:
         arguments["content"] = item.content
     if item.embeds:
@@ -369,13 +369,14 @@ def _message_arguments(item: DiscordPost, *, as_bot: bool = False) -> dict[str, 
     return arguments
 
 
-def _buttons(item: DiscordPost) -> discord.ui.View:
-    """The post's buttons (only a bot's own message can carry them; guildflow's bot answers them by custom id)."""
+def buttons_view(buttons: Iterable[Button]) -> discord.ui.View:
+    """Buttons under a message (only the bot's own messages can carry them). guildflow's bot answers them by custom
+    id, so the view is stopped: discord.py keeps no copy to dispatch to."""
     view = discord.ui.View(timeout=None)
-    for button in item.buttons:
+    for button in buttons:
         style = discord.ButtonStyle.primary if button.primary else discord.ButtonStyle.secondary
         view.add_item(discord.ui.Button(custom_id=button.custom_id, label=button.label, style=style))
-    view.stop()  # nothing to dispatch in this process
+    view.stop()
     return view
 
 

@@ -49,14 +49,13 @@ from core.schedule_spec import KINDS, MAX_EVERY_MINUTES
 from core.summaries import DEFAULT_MIN_MESSAGES, SINCE_LAST, SummaryLength
 from guildflow.bot import actions
 from guildflow.settings import Settings
-from integrations.discord_api import RebasedHTTPClient
+from integrations.discord_api import RebasedHTTPClient, buttons_view
 
 log = logging.getLogger("guildflow.bot")
 
 PREFECT_WITHIN = 60.0  # s: a deferred answer waits this long for Prefect, then says it did not answer
 MODAL_STATUS_WITHIN = 1.5  # s: the modal must open within Discord's 3 s, with or without the current status
 DISCORD_CONTENT = 2000
-EMBED_DESCRIPTION = 4096
 
 
 class GuildflowBot(discord.Client):
@@ -429,11 +428,7 @@ def backup_modal(export_type: str, minutes: str, status: str) -> discord.ui.Moda
 
 def message_arguments(answer: Answer) -> dict[str, Any]:
     """The edit that shows the answer: as content, or as an embed when longer than a message's 2,000 characters."""
-    view = discord.ui.View(timeout=None)
-    for button in answer.buttons:
-        style = discord.ButtonStyle.primary if button.primary else discord.ButtonStyle.secondary
-        view.add_item(discord.ui.Button(custom_id=button.custom_id, label=button.label, style=style))
-    view.stop()  # handled by custom id in on_interaction, not kept by discord.py
+    view = buttons_view(answer.buttons)
     if len(answer.text) <= DISCORD_CONTENT:
         return {"content": answer.text, "embed": None, "view": view}
-    return {"content": None, "embed": discord.Embed(description=answer.text[:EMBED_DESCRIPTION]), "view": view}
+    return {"content": None, "embed": discord.Embed(description=answer.text), "view": view}  # overview: fits
