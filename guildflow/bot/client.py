@@ -431,4 +431,5 @@ def message_arguments(answer: Answer) -> dict[str, Any]:
     view = buttons_view(answer.buttons)
     if len(answer.text) <= DISCORD_CONTENT:
         return {"content": answer.text, "embed": None, "view": view}
-    return {"content": None, "embed": discord.Embed(description=answer.text), "view": view}  # overview: fits
+    # Only an overview is this long, and core.bot_ui.overview keeps it within an embed's 4,096 characters.
+    return {"content": None, "embed": discord.Embed(description=answer.text), "view": view}
