@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from discord.gateway import DiscordWebSocket
 
@@ -22,6 +23,9 @@ from tests.emulators.discord_gateway import DiscordBotEmulator, Member
 
 GUILD, CHANNEL = 579805515301131997, 1300000000000000111
 ADMIN = Member(42, "alice", manage_guild=True)
+SETUP_MESSAGE = {"id": "1", "components": [{"type": 1, "components": [
+    {"type": 2, "style": 1, "label": "Schedule backups", "custom_id": custom_id("backup-setup")}
+]}]}  # fmt: skip
 
 
 @pytest.fixture
@@ -64,10 +68,7 @@ def test_a_bug_in_the_work_is_answered(discord: DiscordBotEmulator, monkeypatch:
 def test_a_bug_in_a_button_handler_is_answered(discord: DiscordBotEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(actions, "backup_modal_state", lambda *args: (Section("Backups", (), "none"), None))
     monkeypatch.setattr(client, "backup_modal", broken)
-    message = {"id": "1", "components": [{"type": 1, "components": [
-        {"type": 2, "style": 1, "label": "Schedule backups", "custom_id": custom_id("backup-setup")}
-    ]}]}  # fmt: skip
-    reply = discord.reply(discord.click(message, custom_id("backup-setup"), member=ADMIN, channel=CHANNEL))
+    reply = discord.reply(discord.click(SETUP_MESSAGE, custom_id("backup-setup"), member=ADMIN, channel=CHANNEL))
     assert reply.ephemeral and reply.text == UNEXPECTED
 
 
@@ -105,3 +106,32 @@ def test_the_answer_is_deferred_before_prefect_answers(
     finally:
         release.set()
     assert discord.reply(asked).text == "__Backups__\nNo backups to this server yet."
+
+
+def modal_status(discord: DiscordBotEmulator) -> str:
+    opened = discord.click(SETUP_MESSAGE, custom_id("backup-setup"), member=ADMIN, channel=CHANNEL)
+    modal = discord.reply(opened).message
+    return next(component["content"] for component in modal["components"] if component["type"] == 10)
+
+
+def test_the_modal_opens_when_prefect_is_slow_or_down(
+    discord: DiscordBotEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+
+    def stuck(*args: Any) -> Any:
+        release.wait(30)
+        raise AssertionError("too late to matter")
+
+    monkeypatch.setattr(actions, "backup_modal_state", stuck)
+    monkeypatch.setattr(client, "MODAL_STATUS_WITHIN", 0.2)
+    try:
+        assert "unknown: the Prefect server did not answer within 0.2 s" in modal_status(discord)
+    finally:
+        release.set()
+
+    def down(*args: Any) -> Any:
+        raise httpx.ConnectError("Connection refused")
+
+    monkeypatch.setattr(actions, "backup_modal_state", down)
+    assert "I cannot reach the Prefect server (http://127.0.0.1:9/api)" in modal_status(discord)

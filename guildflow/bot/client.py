@@ -199,15 +199,24 @@ class GuildflowBot(discord.Client):
                 await interaction.response.send_message(f"⚠️ {error}", ephemeral=True)
                 return
             export_type = target.export_type
-        state: list[int | None] = [None]
+        status, minutes = await self.modal_state(guild_id, channel_id, slug)
+        await interaction.response.send_modal(backup_modal(export_type, str(minutes or 60), status))
 
-        def read_state() -> str:
-            section, state[0] = actions.backup_modal_state(guild_id, self.channel_guild, channel_id, slug)
-            return overview([section])
-
-        status = await self.off_loop(read_state, within=MODAL_STATUS_WITHIN)
-        minutes = str(state[0]) if state[0] else "60"
-        await interaction.response.send_modal(backup_modal(export_type, minutes, status.text))
+    async def modal_state(self, guild_id: str, channel_id: str, slug: str) -> tuple[str, int | None]:
+        """The modal's read-only status and the schedule's interval, or why the status is unknown: the modal opens
+        either way, within Discord's 3 seconds."""
+        read = actions.prefect_errors_translated(
+            lambda: actions.backup_modal_state(guild_id, self.channel_guild, channel_id, slug)
+        )
+        try:
+            section, minutes = await asyncio.wait_for(asyncio.to_thread(read), MODAL_STATUS_WITHIN)
+        except TimeoutError:
+            return f"unknown: the Prefect server did not answer within {MODAL_STATUS_WITHIN} s", None
+        except actions.PrefectUnreachable:
+            return prefect_down_text(self.api_url), None
+        except UserFacingError as error:
+            return str(error), None
+        return overview([section]), minutes
 
 
 def add_commands(bot: GuildflowBot) -> None:
