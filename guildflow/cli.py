@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from guildflow.cleanup_cli import cleanup_command
 from guildflow.cli_common import (
     connect_prefect,
     fail,
@@ -28,6 +29,7 @@ app.add_typer(automations_app, name="automations")
 app.add_typer(export_app, name="export")
 app.add_typer(schedules_app, name="schedules")
 app.add_typer(summary_app, name="summary")
+app.command("cleanup")(cleanup_command)
 sheet_app = typer.Typer(help="The sheet of posts.", no_args_is_help=True)
 app.add_typer(sheet_app, name="sheet")
 

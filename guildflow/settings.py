@@ -168,6 +168,11 @@ class Settings(BaseSettings):
         6000, ge=100, le=1_000_000, description="Tokens of messages (or of summaries to combine) per model request."
     )
 
+    # Cleanup (`guildflow cleanup`, the cleanup deployment): what is older than this many days is deleted.
+    retention_days: int = Field(
+        30, ge=1, le=3650, description="Summary files, flow runs and artifacts older than this are deleted by cleanup."
+    )
+
     # webhook: destinations: each body is signed with HMAC-SHA256 with this secret (shared with the receiver).
     webhook_signing_secret: SecretStr | None = None
     webhook_signing_secret_block: str | None = None
