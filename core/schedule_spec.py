@@ -24,13 +24,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Literal, get_args
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import dateutil.rrule
 import dateutil.tz
 from cronsim import CronSim, CronSimError
 
 from core.errors import UserFacingError
+from core.local_time import LocalTimeError, check_exists, localize, parse_local_moment, zone_name
 
 Kind = Literal["every", "daily", "weekly", "monthly", "cron", "once"]
 KINDS: tuple[str, ...] = get_args(Kind)
@@ -38,7 +39,6 @@ MAX_EVERY_MINUTES = 7 * 24 * 60  # a week
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = Python's weekday()
 _FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
-_LOCAL_MOMENT = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})")
 _RRULE_ANCHOR = datetime(2020, 1, 1)  # the DTSTART Prefect writes into an RRule without one
 _MAX_CANDIDATES = 5000  # wall times looked at per call (a cron for Feb 30 never matches)
 
@@ -184,7 +184,7 @@ def spec_from_words(
     if kind == "once":
         moment = _local_moment(when)
         _check_exists(moment, zone)
-        if now is not None and _localize(moment, zone) <= now:
+        if now is not None and localize(moment, zone) <= now:
             raise ScheduleSpecError(
                 f"once {when} ({zone}) is in the past (now it is {now.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} "
                 "there): give a future local date and time"
@@ -233,7 +233,7 @@ def _wall_clock_runs(cron: str, start: datetime, zone: ZoneInfo) -> Iterator[dat
     seen: set[datetime] = set()
     for _ in range(_MAX_CANDIDATES):
         try:
-            run = _localize(next(wall_times), zone)
+            run = localize(next(wall_times), zone)
         except StopIteration:
             return
         if run >= start and run not in seen:
@@ -260,14 +260,10 @@ def _rrule_runs(spec: ScheduleSpec, start: datetime) -> Iterator[datetime]:
 
 
 def _zone(name: str) -> str:
-    name = name.strip()
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleSpecError(
-            f"time zone {name!r} is not an IANA time zone: use a name such as Europe/Berlin, America/New_York or UTC"
-        ) from None
-    return name
+        return zone_name(name)
+    except LocalTimeError as error:
+        raise ScheduleSpecError(str(error)) from None
 
 
 def _every_minutes(text: str) -> int:
@@ -316,31 +312,19 @@ def _cron(expression: str) -> str:
 
 
 def _local_moment(text: str) -> datetime:
-    match = _LOCAL_MOMENT.fullmatch(text)
     try:
-        if match:
-            return datetime.fromisoformat(f"{match[1]}T{_clock(match[2]):%H:%M}")
-    except (ValueError, ScheduleSpecError):
-        pass
-    raise ScheduleSpecError(
-        f'once {text!r} is not a local date and time: --once "YYYY-MM-DD HH:MM", e.g. 2026-12-24 18:00'
-    )
-
-
-def _localize(wall_time: datetime, zone: str | ZoneInfo) -> datetime:
-    """A local wall time as a moment: fold=0, so a skipped time moves forward and a repeated one is the first."""
-    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
-    return wall_time.replace(tzinfo=tz, fold=0).astimezone(timezone.utc).astimezone(tz)
+        return parse_local_moment(text)
+    except LocalTimeError:
+        raise ScheduleSpecError(
+            f'once {text!r} is not a local date and time: --once "YYYY-MM-DD HH:MM", e.g. 2026-12-24 18:00'
+        ) from None
 
 
 def _check_exists(wall_time: datetime, zone: str) -> None:
-    tz = ZoneInfo(zone)
-    moment = wall_time.replace(tzinfo=tz)
-    if moment.astimezone(timezone.utc).astimezone(tz).replace(tzinfo=None) != wall_time:
-        raise ScheduleSpecError(
-            f"{wall_time:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks skip it for daylight saving time): "
-            "give another time"
-        )
+    try:
+        check_exists(wall_time, zone)
+    except LocalTimeError as error:
+        raise ScheduleSpecError(str(error)) from None
 
 
 def _plain_utc(moment: datetime) -> datetime:

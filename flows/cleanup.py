@@ -9,7 +9,7 @@ from prefect import flow
 from bookkeeping.cleanup import playerdata_copy_folders, summary_folders
 from core.retention import CleanupReport, validated_retention_days
 from guildflow.logs import hide_tracebacks_of_user_errors
-from guildflow.settings import load_settings
+from guildflow.settings import default, load_settings
 from tasks.cleanup import (
     clean_expired_cache_records,
     clean_flow_runs,
@@ -22,17 +22,18 @@ hide_tracebacks_of_user_errors()
 
 
 @flow(name="cleanup", log_prints=True, persist_result=False)
-def cleanup(retention_days: int | None = None, dry_run: bool = False) -> CleanupReport:
+def cleanup(retention_days: int = default("retention_days"), dry_run: bool = False) -> CleanupReport:
     """Delete summary files in the folders of summary schedules, playerData copies beyond their keep count, flow
     runs (with their artifacts) of guildflow's deployments, all older than the retention, and expired cache records.
     Cursors and ledgers are never touched.
 
     Args:
-        retention_days: Older than this many days is deleted. Empty: GUILDFLOW_RETENTION_DAYS (30).
+        retention_days: Older than this many days is deleted (the deployment's default: GUILDFLOW_RETENTION_DAYS
+            when it was deployed).
         dry_run: Only list what would be deleted.
     """
-    settings = load_settings(retention_days=retention_days)
-    days = validated_retention_days(settings.retention_days)
+    days = validated_retention_days(retention_days)
+    settings = load_settings()
     now = datetime.now(timezone.utc)
     cutoff = now - timedelta(days=days)
     report = CleanupReport(dry_run, days)

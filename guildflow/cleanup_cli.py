@@ -17,10 +17,11 @@ def cleanup_command(
 ) -> None:
     """Delete summary files, playerData copies beyond their keep count, and guildflow's flow runs and artifacts,
     older than the retention, and expired cache records. Never a cursor or a ledger entry."""
-    connect_prefect(settings_or_exit(retention_days=retention_days))
+    settings = settings_or_exit(retention_days=retention_days)
+    connect_prefect(settings)
     from flows.cleanup import cleanup
 
-    state = cleanup(retention_days=retention_days, dry_run=dry_run, return_state=True)
+    state = cleanup(retention_days=settings.retention_days, dry_run=dry_run, return_state=True)
     finish_with_prefect(state)
     outcome = flow_outcome(state)
     if isinstance(outcome, BaseException):

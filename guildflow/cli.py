@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from guildflow.bot.cli import bot
 from guildflow.cleanup_cli import cleanup_command
 from guildflow.cli_common import (
     connect_prefect,
@@ -18,6 +19,7 @@ from guildflow.cli_common import (
     settings_or_exit,
 )
 from guildflow.export_cli import export_app
+from guildflow.job_cli import job_app
 from guildflow.schedules_cli import schedules_app
 from guildflow.summary_cli import summary_app
 
@@ -30,8 +32,10 @@ app.add_typer(export_app, name="export")
 app.add_typer(schedules_app, name="schedules")
 app.add_typer(summary_app, name="summary")
 app.command("cleanup")(cleanup_command)
+app.add_typer(job_app, name="job")
 sheet_app = typer.Typer(help="The sheet of posts.", no_args_is_help=True)
 app.add_typer(sheet_app, name="sheet")
+app.command("bot")(bot)
 
 
 @run_app.command("daily")

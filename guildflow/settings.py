@@ -150,6 +150,11 @@ class Settings(BaseSettings):
         True, description="A copy folder also keeps the newest export with the most guilds (the last known good)."
     )
 
+    # The Discord bot (`guildflow bot`): who may change schedules from Discord, besides members with Manage Server.
+    bot_admin_roles: str = Field(
+        "", description="Comma-separated role names (or ids) whose members may change schedules from Discord."
+    )
+
     # Deliveries (core.delivery destinations): what each run delivered, so a retry or a re-run never delivers
     # twice, and how many messages a file destination keeps.
     delivery_ledger: Path = Field(
@@ -166,6 +171,11 @@ class Settings(BaseSettings):
     )
     summary_token_budget: int = Field(
         6000, ge=100, le=1_000_000, description="Tokens of messages (or of summaries to combine) per model request."
+    )
+
+    # One-off jobs (`guildflow job`): a reminder later than this after its moment is skipped, never sent late.
+    reminder_grace_seconds: int = Field(
+        120, ge=0, le=86_400, description="Seconds a job's reminder may start late and still be delivered."
     )
 
     # Cleanup (`guildflow cleanup`, the cleanup deployment): what is older than this many days is deleted.
@@ -201,6 +211,10 @@ class Settings(BaseSettings):
     @property
     def playerdata_all_channel_ids(self) -> list[str]:
         return _comma_list(self.playerdata_all_channels)
+
+    @property
+    def bot_admin_role_names(self) -> list[str]:
+        return [part.strip() for part in self.bot_admin_roles.split(",") if part.strip()]
 
     @property
     def discord_channel_ids(self) -> list[int]:

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from prefect.runtime import flow_run
 from pydantic import SecretStr
 
 from core.delivery import Destination, discord_webhook_parts
@@ -108,12 +109,21 @@ def sheet(settings: Settings) -> Sheet:
                 "GUILDFLOW_SHEETS_SPREADSHEET_ID is empty: use the id from the sheet's URL "
                 "(https://docs.google.com/spreadsheets/d/<id>/edit)"
             )
-        return GoogleSheet(
-            spreadsheet_id=settings.sheets_spreadsheet_id,
-            service_account_info=service_account_info(settings),
-            api_base=settings.sheets_api_base,
-        )
+        key = json.dumps(service_account_info(settings), sort_keys=True)
+        if flow_run.id:
+            return _google_sheet_of_run(flow_run.id, settings.sheets_spreadsheet_id, key, settings.sheets_api_base)
+        return GoogleSheet(settings.sheets_spreadsheet_id, json.loads(key), settings.sheets_api_base)
     return SqliteWorkbook(settings.workbook)
+
+
+@lru_cache(maxsize=4)
+def _google_sheet_of_run(flow_run_id: str, spreadsheet_id: str, key: str, api_base: str) -> Sheet:
+    """One Sheets client per flow run, shared by its phases: one OAuth token (refreshed only when it
+    expires), one read of the spreadsheet's layout and of the Posts table, which the client's own writes
+    keep current. The next run reads afresh; a changed key or spreadsheet gets its own client."""
+    from integrations.google_sheets import GoogleSheet
+
+    return GoogleSheet(spreadsheet_id, json.loads(key), api_base)
 
 
 def analyser(settings: Settings) -> Analyser:

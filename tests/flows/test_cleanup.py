@@ -143,7 +143,9 @@ def test_runs_that_ended_before_the_cutoff_go_with_their_artifacts(setup: dict) 
 
 def test_a_bad_retention_is_one_clear_error(setup: dict) -> None:
     state = cleanup(retention_days=0, return_state=True)
-    assert state.is_failed() and "GUILDFLOW_RETENTION_DAYS" in str(state.result(raise_on_failure=False))
+    assert state.is_failed() and "retention of 0 days is not a whole number from 1" in str(
+        state.result(raise_on_failure=False)
+    )
 
 
 def test_the_command_lists_what_a_dry_run_would_delete(setup: dict) -> None:
