@@ -54,7 +54,8 @@ class SummaryBenchResult:
 
 
 def _messages() -> list[dict[str, object]]:
-    start = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
+    # One every 50 s, ending now: all within a first since-last run's GUILDFLOW_SUMMARY_FIRST_LOOKBACK_DAYS (7).
+    start = datetime.now(timezone.utc) - timedelta(seconds=50 * MESSAGES)
     return [
         api_message(
             time_snowflake(start + timedelta(seconds=50 * number)),

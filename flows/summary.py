@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from prefect import flow
 from prefect.states import State
@@ -23,6 +23,7 @@ from core.summaries import (
     SummaryRun,
     chunk_messages,
     combine_groups,
+    first_cursors,
     messages_digest,
     messages_to_summarise,
     skip_reason,
@@ -104,7 +105,10 @@ def channel_summary(
     cursor_name = schedule.strip() or MANUAL_CURSOR
 
     cursors = read_summary_cursors(settings, cursor_name, channels)
-    read = read_channel_messages(settings, channels, span.collection_window(datetime.now(timezone.utc)), cursors)
+    now = datetime.now(timezone.utc)
+    if settings.discord_backend == "api" and not span.hours:  # an export holds what it holds; a channel, years
+        cursors = first_cursors(cursors, channels, now - timedelta(days=settings.summary_first_lookback_days))
+    read = read_channel_messages(settings, channels, span.collection_window(now), cursors)
     messages = messages_to_summarise(read, request.include_bots)
     if reason := skip_reason(len(messages), request.min_messages, span):
         return _finish(SummaryRun(len(messages), skipped=reason))

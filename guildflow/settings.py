@@ -172,6 +172,9 @@ class Settings(BaseSettings):
     summary_token_budget: int = Field(
         6000, ge=100, le=1_000_000, description="Tokens of messages (or of summaries to combine) per model request."
     )
+    summary_first_lookback_days: int = Field(
+        7, ge=1, le=366, description="A schedule's first since-last run reads the Discord API this many days back."
+    )
 
     # One-off jobs (`guildflow job`): a reminder later than this after its moment is skipped, never sent late.
     reminder_grace_seconds: int = Field(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from discord.utils import snowflake_time
 
 from core.models import DiscordMessage
 from core.offline_summary import combine_offline, summarise_offline
@@ -21,6 +22,7 @@ from core.summaries import (
     chunk_messages,
     combine_groups,
     estimated_tokens,
+    first_cursors,
     messages_digest,
     messages_to_summarise,
     summary_message,
@@ -185,3 +187,10 @@ def test_the_sample_channel_export_is_what_its_script_writes_and_summarises_well
     defined = {term.term.lower(): term.definition for term in summary.technical_terms}
     assert defined["tvl"] == "the total value locked in a pool" and defined["reorg"].startswith("when the chain")
     assert {person.name for person in summary.participants} == {"alice", "bob", "carol", "dave", "erin"}
+
+
+def test_a_channel_without_a_cursor_starts_at_the_first_lookback() -> None:
+    since = datetime(2026, 11, 24, tzinfo=timezone.utc)
+    cursors = first_cursors({CHANNEL: 1400000000000000009}, [CHANNEL, 1300000000000000002], since)
+    assert cursors[CHANNEL] == 1400000000000000009  # a cursor is kept
+    assert snowflake_time(cursors[1300000000000000002]) == since  # Discord's own id of that moment

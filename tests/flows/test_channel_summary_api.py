@@ -15,8 +15,9 @@ from tests.emulators.discord import DiscordEmulator, api_message, api_user
 
 GUILD = "1200000000000000001"
 CHANNEL, HIDDEN, GONE = 1300000000000000201, 1300000000000000202, 1300000000000000203
-START = datetime(2026, 11, 23, 9, tzinfo=timezone.utc)
+START = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=2)
 MESSAGES = 250
+OLD = 5  # ten days old: a first since-last run reads GUILDFLOW_SUMMARY_FIRST_LOOKBACK_DAYS (7) back
 
 
 @pytest.fixture
@@ -24,6 +25,10 @@ def discord(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Di
     emulator = DiscordEmulator()
     emulator.add_channel(CHANNEL, "dev-core")
     emulator.add_channel(HIDDEN, "staff", access="none")
+    old = START - timedelta(days=8)
+    emulator.add_messages(
+        CHANNEL, [api_message(time_snowflake(old + timedelta(minutes=n)), CHANNEL, "old") for n in range(OLD)]
+    )
     emulator.add_messages(
         CHANNEL,
         [
@@ -43,24 +48,25 @@ def discord(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Di
         yield emulator
 
 
-def test_history_is_paged_and_since_last_asks_only_after_the_cursor(
+def test_history_is_paged_from_the_first_lookback_then_only_after_the_cursor(
     discord: DiscordEmulator, guildflow_env: Path
 ) -> None:
     out = [f"file:{guildflow_env / 'out'}"]
     first = channel_summary(GUILD, [str(CHANNEL)], out, schedule="api")
-    assert first.message_count == MESSAGES
+    assert first.message_count == MESSAGES  # not the OLD ones
     assert discord.calls("GET", rf"/channels/{CHANNEL}/messages") == MESSAGES // 100 + 1  # the floor
 
     discord.add_messages(
         CHANNEL,
         [
-            api_message(time_snowflake(START + timedelta(hours=10, minutes=n)), CHANNEL, f"new message number {n}")
+            api_message(time_snowflake(START + timedelta(hours=30, minutes=n)), CHANNEL, f"new message number {n}")
             for n in range(6)
         ],
     )
     second = channel_summary(GUILD, [str(CHANNEL)], out, schedule="api")
     assert second.message_count == 6
     assert discord.calls("GET", rf"/channels/{CHANNEL}/messages") == MESSAGES // 100 + 2  # one page after the cursor
+    assert channel_summary(GUILD, [str(CHANNEL)], out, window="30d").message_count == MESSAGES + 6 + OLD
 
 
 @pytest.mark.parametrize(
