@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from prefect import flow
+from prefect.futures import PrefectFuture
 from prefect.states import State
 
 from bookkeeping.pauses import pause_after_failures
@@ -149,20 +150,24 @@ def summarise_window(settings: Settings, messages: list[DiscordMessage], options
         ensure_gemini_rate_limits(settings)
     version = clients.summariser(settings).version
     budget = settings.summary_token_budget
-    states = [
-        summarise_chunk(settings, chunk, options, version, return_state=True)
-        for chunk in chunk_messages(messages, budget)
-    ]
+    # The steps of a level run side by side (the model's rate limits still pace them); a level waits for the last.
+    states = _states(
+        [summarise_chunk.submit(settings, chunk, options, version) for chunk in chunk_messages(messages, budget)]
+    )
     chunks, calls, combines = len(states), _calls(states), 0
     summaries = [state.result() for state in states]
     while len(summaries) > 1:
-        states = [
-            combine_summaries(settings, group, options, version, return_state=True)
-            for group in combine_groups(summaries, budget)
-        ]
+        groups = combine_groups(summaries, budget)
+        states = _states([combine_summaries.submit(settings, group, options, version) for group in groups])
         combines, calls = combines + len(states), calls + _calls(states)
         summaries = [state.result() for state in states]
     return MapReduce(summaries[0], chunks, combines, calls)
+
+
+def _states(futures: list[PrefectFuture[ChannelSummary]]) -> list[State]:
+    for future in futures:
+        future.wait()
+    return [future.state for future in futures]
 
 
 def _calls(states: list[State]) -> int:
