@@ -10,7 +10,7 @@ TEST_INSTALLED := $(VENV)/.installed-test
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test bench faults stop clean
+.PHONY: install demo test bench bench-oneshot faults stop clean
 
 $(DEMO_INSTALLED): pyproject.toml requirements.lock
 	@echo "Installing guildflow and its pinned dependencies into $(VENV) (the first time takes 1-5 minutes)"
@@ -47,6 +47,9 @@ test: $(TEST_INSTALLED)
 
 bench: $(TEST_INSTALLED)
 	$(BIN)/python -m benchmarks
+
+bench-oneshot: $(TEST_INSTALLED)  # item 7 alone: `guildflow run daily` as new processes
+	$(BIN)/python -m benchmarks.oneshot
 
 # The fault campaign (README, "Fault campaign"): `make faults TRIALS=200 SEED=7`, or one trial: `TRIAL=12`.
 TRIALS ?= 50
