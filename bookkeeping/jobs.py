@@ -43,8 +43,8 @@ from core.jobs import (
     check_payload,
     follow_up_spec,
     format_duration,
-    iso_utc,
 )
+from core.local_time import iso_utc
 
 JOB_TAG = "guildflow-job"
 ACTION_RUN_TAG = "job-action"

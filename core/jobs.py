@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from core.delivery import Destination, Message
 from core.errors import UserFacingError
-from core.local_time import LocalTimeError, local_moment, zone_name
+from core.local_time import LocalTimeError, iso_utc, local_moment, zone_name
 
 
 @dataclass(frozen=True)
@@ -332,7 +332,3 @@ def _reminder_offsets(given: str | list[str] | tuple[str, ...], left: timedelta)
 
 def _text_or_none(value: Any) -> str | None:
     return None if value is None or str(value).strip() == "" else str(value).strip()
-
-
-def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
