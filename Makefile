@@ -41,6 +41,9 @@ test: $(TEST_INSTALLED)
 bench: $(TEST_INSTALLED)
 	$(BIN)/python -m benchmarks
 
+bench-jobs: $(TEST_INSTALLED)
+	$(BIN)/python -m benchmarks.jobs
+
 # The fault campaign (README, "Fault campaign"): `make faults TRIALS=200 SEED=7`, or one trial: `TRIAL=12`.
 TRIALS ?= 50
 SEED ?= 1
