@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from core.delivery import Destination, Message
 from core.errors import UserFacingError
 from core.local_time import LocalTimeError, iso_utc, local_moment, zone_name
+from core.parameters import given
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class JobSpec:
             parameters.update(
                 destinations=list(self.destinations), job_id=self.id, due_at=iso_utc(self.at), guild=self.guild
             )
-        return parameters
+        return given(parameters)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, get_args
 
 from core.delivery import Attachment, Destination, Message
+from core.parameters import given
 from core.playerdata import ExportPlan, ExportType, PlayerDataError, _mib, is_guild_id, iso_utc
 
 FLOW_NAME, DEPLOYMENT_NAME = "playerdata-export", "scheduled"
@@ -61,10 +62,18 @@ class ExportTarget:
         middle = f"server-{self.guild_id}" if self.export_type == "server" else "all"
         return f"{SLUG_PREFIX}{middle}-{self.channel_id}"
 
+    @classmethod
+    def from_slug(cls, slug: str) -> ExportTarget | None:
+        """The target whose schedule has this slug; None when it is not an export schedule's slug."""
+        match = re.fullmatch(rf"{SLUG_PREFIX}(?:server-(\d{{17,20}})|all)-(\d{{17,20}})", slug)
+        if match is None:
+            return None
+        return cls("server" if match[1] else "all", match[2], match[1])
+
     @property
-    def parameters(self) -> dict[str, str | None]:
+    def parameters(self) -> dict[str, Any]:
         """The flow parameters of this target's scheduled runs (and how those runs are recognised)."""
-        return {"export_type": self.export_type, "guild_id": self.guild_id, "channel_id": self.channel_id}
+        return given({"export_type": self.export_type, "guild_id": self.guild_id, "channel_id": self.channel_id})
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Any]) -> ExportTarget | None:
@@ -127,7 +136,7 @@ def export_message(
         f"📦 **playerData export**: {what}",
         f"Exported: <t:{unix}:F> (`{iso_utc(exported_at)}`)",
         f"Type: {target.export_type} · Guilds included: {guilds}",
-        f"Size: {_size_line(plan)}",
+        f"Size: {size_line(plan)}",
     ]
     lines += [warning for warning in (plan.warning, degraded) if warning]
     if len(plan.files) > 1:
@@ -141,7 +150,7 @@ def export_post(text: str, plan: ExportPlan) -> Message:
     return Message("", text, attachments=tuple(Attachment(file.name, file.content) for file in plan.files))
 
 
-def _size_line(plan: ExportPlan) -> str:
+def size_line(plan: ExportPlan) -> str:
     total = sum(len(file.content) for file in plan.files)
     compressed = any(file.name.endswith(".gz") for file in plan.files)
     if not compressed:

@@ -4,13 +4,13 @@ before a job. Both are deployed from prefect.yaml as <flow>/jobs; jobs create th
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.states import Completed, State
 
 from core.delivery import Destination
 from core.jobs import JobSpec, follow_up_spec, job_message, reminder_message, reminder_skip_reason
+from core.parameters import OptionalObject, OptionalText
 from guildflow.logs import hide_tracebacks_of_user_errors
 from guildflow.settings import load_settings
 from tasks.deliver import deliver_everywhere, raise_if_any_failed
@@ -24,10 +24,10 @@ def post_message(
     destinations: list[str],
     text: str,
     title: str = "",
-    then: dict[str, Any] | None = None,
+    then: OptionalObject = None,
     job_id: str = "",
-    due_at: str | None = None,
-    guild: str | None = None,
+    due_at: OptionalText = None,
+    guild: OptionalText = None,
 ) -> list[str]:
     """Post a message (Markdown; an embed or plain Markdown as each destination says) to the destinations.
     Run as a job, it says how late it is when it runs late, and then schedules its follow-up job (`then`).

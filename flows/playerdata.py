@@ -9,6 +9,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 
 from bookkeeping.pauses import pause_after_failures
+from core.parameters import OptionalText
 from core.playerdata import ExportType, PlayerDataError
 from core.playerdata_export import ExportTarget
 from guildflow.logs import hide_tracebacks_of_user_errors
@@ -38,10 +39,10 @@ PAUSE_AFTER_FAILURES = pause_after_failures(notify=deliver_everywhere)
 )
 def playerdata_export(
     export_type: ExportType,
-    guild_id: str | None = None,
-    channel_id: str | None = None,
-    source: str | None = None,
-    copy_to: str | None = None,
+    guild_id: OptionalText = None,
+    channel_id: OptionalText = None,
+    source: OptionalText = None,
+    copy_to: OptionalText = None,
 ) -> ExportOutcome:
     """Export playerData as a file posted in a Discord channel and/or written to a
     local folder that keeps the last GUILDFLOW_PLAYERDATA_KEEP exports and the last known good one.

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from guildflow.bot.cli import bot
 from guildflow.cli_common import (
     connect_prefect,
     fail,
@@ -19,6 +20,7 @@ from guildflow.cli_common import (
 from guildflow.export_cli import export_app
 from guildflow.job_cli import job_app
 from guildflow.schedules_cli import schedules_app
+from guildflow.summary_cli import summary_app
 
 app = typer.Typer(help="A Discord community's content and data chores as Prefect flows.", no_args_is_help=True)
 run_app = typer.Typer(help="Run a pipeline once, now.", no_args_is_help=True)
@@ -27,9 +29,11 @@ automations_app = typer.Typer(help="Failure notifications on the Prefect server.
 app.add_typer(automations_app, name="automations")
 app.add_typer(export_app, name="export")
 app.add_typer(schedules_app, name="schedules")
+app.add_typer(summary_app, name="summary")
 app.add_typer(job_app, name="job")
 sheet_app = typer.Typer(help="The sheet of posts.", no_args_is_help=True)
 app.add_typer(sheet_app, name="sheet")
+app.command("bot")(bot)
 
 
 @run_app.command("daily")

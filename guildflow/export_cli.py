@@ -122,7 +122,7 @@ def export_schedule(
 
     try:
         if spec is None:
-            _report_disabled(target, _disable(target))
+            _report_disabled(target, disable_export_schedule(target))
             return
         definition = ScheduleDefinition(target.slug, DEPLOYMENT, spec, target.parameters, pause_after_failures)
         check_workable(settings, definition, anyway)
@@ -155,7 +155,7 @@ def export_disable(export_type: TypeOption, channel: ChannelOption = None, guild
     from bookkeeping.schedules import ScheduleError
 
     try:
-        _report_disabled(target, _disable(target))
+        _report_disabled(target, disable_export_schedule(target))
     except ScheduleError as error:
         fail(str(error), 2)
 
@@ -163,14 +163,14 @@ def export_disable(export_type: TypeOption, channel: ChannelOption = None, guild
 DISABLED = "disabled with `guildflow export disable` or `--every 0`"
 
 
-def _disable(target: ExportTarget) -> bool:
-    """Pause the target's schedule; False when it has none."""
+def disable_export_schedule(target: ExportTarget, reason: str = DISABLED) -> bool:
+    """Pause the target's schedule (the CLI's and the bot's disable); False when it has none."""
     from bookkeeping.schedules import check_deployment, pause_schedule, read_schedule
 
     if read_schedule(target.slug) is None:
         check_deployment(DEPLOYMENT)  # a missing deployment says so, rather than "no schedule"
         return False
-    pause_schedule(target.slug, DISABLED)
+    pause_schedule(target.slug, reason)
     return True
 
 

@@ -150,6 +150,11 @@ class Settings(BaseSettings):
         True, description="A copy folder also keeps the newest export with the most guilds (the last known good)."
     )
 
+    # The Discord bot (`guildflow bot`): who may change schedules from Discord, besides members with Manage Server.
+    bot_admin_roles: str = Field(
+        "", description="Comma-separated role names (or ids) whose members may change schedules from Discord."
+    )
+
     # Deliveries (core.delivery destinations): what each run delivered, so a retry or a re-run never delivers
     # twice, and how many messages a file destination keeps.
     delivery_ledger: Path = Field(
@@ -157,6 +162,15 @@ class Settings(BaseSettings):
     )
     file_destination_keep: int = Field(
         50, ge=1, le=100_000, description="Messages a file: destination keeps in its folder; older ones are deleted."
+    )
+
+    # Channel summaries (`guildflow summary`): where each schedule's cursor per channel is kept (advanced only once
+    # every destination got the summary), and how many tokens of messages one model request may hold.
+    summary_cursors: Path = Field(
+        DATA_DIR / "summary-cursors.sqlite", description="The last message summarised, per schedule and channel."
+    )
+    summary_token_budget: int = Field(
+        6000, ge=100, le=1_000_000, description="Tokens of messages (or of summaries to combine) per model request."
     )
 
     # One-off jobs (`guildflow job`): a reminder later than this after its moment is skipped, never sent late.
@@ -192,6 +206,10 @@ class Settings(BaseSettings):
     @property
     def playerdata_all_channel_ids(self) -> list[str]:
         return _comma_list(self.playerdata_all_channels)
+
+    @property
+    def bot_admin_role_names(self) -> list[str]:
+        return [part.strip() for part in self.bot_admin_roles.split(",") if part.strip()]
 
     @property
     def discord_channel_ids(self) -> list[int]:

@@ -135,7 +135,7 @@ def _rebased(route: discord.http.Route, api_base: str) -> discord.http.Route:
     return rebased
 
 
-class _RebasedHTTPClient(discord.http.HTTPClient):
+class RebasedHTTPClient(discord.http.HTTPClient):
     def __init__(self, api_base: str, loop: asyncio.AbstractEventLoop, max_ratelimit_timeout: float) -> None:
         super().__init__(loop, max_ratelimit_timeout=max_ratelimit_timeout)
         self.api_base = api_base
@@ -151,7 +151,7 @@ class _RestClient(discord.Client):
         # REST only, so intents are never sent; the (unprivileged) guilds one keeps discord.py from warning.
         super().__init__(intents=discord.Intents(guilds=True), max_ratelimit_timeout=max_ratelimit_timeout)
         # Replaces the HTTPClient discord.py made, also in the state that channels and webhooks it fetches use.
-        self.http = self._connection.http = _RebasedHTTPClient(api_base, self.loop, max_ratelimit_timeout)
+        self.http = self._connection.http = RebasedHTTPClient(api_base, self.loop, max_ratelimit_timeout)
 
 
 class _RebasedWebhookAdapter(discord.webhook.async_.AsyncWebhookAdapter):
@@ -164,7 +164,7 @@ class _RebasedWebhookAdapter(discord.webhook.async_.AsyncWebhookAdapter):
 
 
 @contextmanager
-def _webhooks_at(api_base: str) -> Iterator[None]:
+def webhooks_at(api_base: str) -> Iterator[None]:
     """discord.Webhook requests in the block go to api_base; a context variable, so in this task only."""
     reset = discord.webhook.async_.async_context.set(_RebasedWebhookAdapter(api_base))
     try:
@@ -255,7 +255,7 @@ class DiscordDelivery:
 
     async def _deliver(self, posts: list[DiscordPost], progress: DeliveryProgress, delivered: list[str]) -> Receipt:
         part_ids = list(delivered)
-        with _webhooks_at(self.api_base):
+        with webhooks_at(self.api_base):
             return await self._post_all(posts, progress, part_ids)
 
     async def _post_all(self, posts: list[DiscordPost], progress: DeliveryProgress, part_ids: list[str]) -> Receipt:
@@ -293,7 +293,7 @@ class DiscordDelivery:
         return sent.id
 
     async def _check(self) -> str:
-        with _webhooks_at(self.api_base):
+        with webhooks_at(self.api_base):
             async with aiohttp.ClientSession() as session:
                 webhook = await self._webhook(session, fetch=True)
         if webhook is not None and self._posts_through(webhook):
@@ -307,7 +307,7 @@ class DiscordDelivery:
 
     async def _channel(self) -> DiscordChannel:
         assert self.channel_id is not None, "a Discord channel destination"
-        with _webhooks_at(self.api_base):
+        with webhooks_at(self.api_base):
             async with aiohttp.ClientSession() as session:
                 webhook = await self._webhook(session)
         if webhook is not None and self._posts_through(webhook):

@@ -2,9 +2,12 @@
 
 Behaves like SqliteWorkbook, worksheet for table, and spends as few API calls as it can (Sheets
 allows 60 reads and 60 writes a minute): one metadata read and one read of the header rows per
-client, one read per key column, and each write batched into as few requests as the 2 MB payload
-limit allows. Our columns are found by their header, never by position, so people may reorder
-them and add their own; a missing column is added at the end of the header row.
+client, one read of the Posts table with the Archive key column, whose answer (kept current by the
+client's own writes) serves every later step, and each write batched into as few requests as the
+2 MB payload limit allows. Only deleting rows reads the key column again first: row numbers move when
+people edit the sheet, and a stale number would delete someone else's row. Our columns are found by
+their header, never by position, so people may reorder them and add their own; a missing column is
+added at the end of the header row.
 """
 
 from __future__ import annotations
@@ -169,7 +172,10 @@ class GoogleSheet:
         self._title = ""
         self._worksheets: dict[str, _Worksheet] | None = None
         self._cursor_rows: dict[int, tuple[int, int]] = {}  # channel -> (row number, message id)
-        self._links: dict[str, set[str]] = {}  # worksheet -> Post Links, once read
+        # What this client read and wrote since: Posts rows by number, and the Post Links in Archive.
+        # Dropped after a failed request (a retried step reads afresh) and after deleting rows.
+        self._posts: dict[int, dict[str, str]] | None = None
+        self._archived: set[str] | None = None
 
     def describe(self) -> str:
         via = "" if self.api_base == GOOGLE_SHEETS_API else f" via {self.api_base}"
@@ -190,10 +196,7 @@ class GoogleSheet:
         return summary + (f"; the first run will {'; '.join(pending)}" if pending else "")
 
     def read_posts(self) -> PostsRead:
-        rows = list(self._read_table(POSTS_WORKSHEET))
-        # Skipped rows' links too: append_posts must not add a second row with the same link.
-        self._links[POSTS_WORKSHEET] = {link for _, cells in rows if (link := cells[_KEY].strip())}
-        return posts_from_rows(POSTS_WORKSHEET, rows)
+        return posts_from_rows(POSTS_WORKSHEET, sorted(self._posts_rows().items()))
 
     def read_rows(self, worksheet: str) -> list[dict[str, str]]:
         if worksheet not in WORKSHEET_COLUMNS:
@@ -201,14 +204,16 @@ class GoogleSheet:
         return [cells for _, cells in self._read_table(worksheet)]
 
     def known_status_ids(self) -> KnownStatusIds:
-        columns = self._batch_columns([(POSTS_WORKSHEET, _KEY), (ARCHIVE_WORKSHEET, _KEY)])
-        key_cells = {title: columns.get(title, []) for title in (POSTS_WORKSHEET, ARCHIVE_WORKSHEET)}
-        for title, cells in key_cells.items():
-            self._links[title] = {link for _, link in cells}
+        """Always read afresh: what collect appends is deduped against it."""
+        posts, archived = self._read_posts_and_archived()
+        key_cells = {
+            POSTS_WORKSHEET: [(number, cells[_KEY].strip()) for number, cells in sorted(posts.items())],
+            ARCHIVE_WORKSHEET: [(0, link) for link in sorted(archived)],
+        }
         return status_ids_in_key_cells(key_cells)
 
     def archived_links(self) -> set[str]:
-        return set(self._key_links(ARCHIVE_WORKSHEET))
+        return set(self._archived_links())
 
     def read_cursors(self) -> Cursors:
         self._layout()
@@ -217,7 +222,8 @@ class GoogleSheet:
     def append_posts(self, posts: list[Post], cursors: Cursors) -> None:
         """Posts first, cursors after: a crash in between re-reads messages that dedupe then drops."""
         if posts:
-            known = set(self._key_links(POSTS_WORKSHEET))
+            # Skipped rows' links too: a second row with the same link is never added.
+            known = {link for cells in self._posts_rows().values() if (link := cells[_KEY].strip())}
             for post in posts:
                 if post.post_link in known:
                     raise SheetError(
@@ -228,26 +234,37 @@ class GoogleSheet:
         if not posts and not cursors:
             return
         self._ensure()
-        self._append(POSTS_WORKSHEET, [dict(zip(POST_COLUMNS, post_to_row(post))) for post in posts])
-        self._links.setdefault(POSTS_WORKSHEET, set()).update(post.post_link for post in posts)
+        rows = [dict(zip(POST_COLUMNS, post_to_row(post))) for post in posts]
+        numbers = self._append(POSTS_WORKSHEET, rows)
+        if self._posts is not None:
+            if 0 in numbers:  # the answer named no range: the rows are read again when needed
+                self._posts = None
+            else:
+                self._posts.update(zip(numbers, rows))
         self._write_cursors(cursors)
 
     def update_results(self, posts: list[Post]) -> None:
         if not posts:
             return
         sheet = self._ensure()[POSTS_WORKSHEET]
+        rows = self._posts_rows()
         rows_by_link: dict[str, list[int]] = {}
-        for number, link in self._read_column(POSTS_WORKSHEET, _KEY):
-            rows_by_link.setdefault(link, []).append(number)
-        data = []
+        for number, cells in rows.items():
+            if link := cells[_KEY].strip():
+                rows_by_link.setdefault(link, []).append(number)
+        data, written = [], []
         for post in posts:
             cells = dict(zip(POST_COLUMNS, post_to_row(post)))
+            results = {name: cells[name] for name in RESULT_COLUMNS}
             for number in rows_by_link.get(post.post_link, []):
-                data.extend(_cell_runs(sheet, number, {name: cells[name] for name in RESULT_COLUMNS}))
+                data.extend(_cell_runs(sheet, number, results))
+                written.append((number, results))
         self._values_batch_update(data)
+        for number, results in written:
+            rows[number].update(results)
 
     def append_archive(self, posts: list[Post], processed_at: datetime) -> None:
-        archived = set(self._key_links(ARCHIVE_WORKSHEET))
+        archived = set(self._archived_links())
         rows = []
         for post in posts:
             if post.post_link not in archived:  # a re-run after a crash between copy and delete
@@ -257,7 +274,7 @@ class GoogleSheet:
             return
         self._ensure()
         self._append(ARCHIVE_WORKSHEET, rows)
-        self._links[ARCHIVE_WORKSHEET] = archived
+        self._archived = archived
 
     def delete_posts(self, post_links: list[str]) -> None:
         """One batchUpdate of row deletions, found by a fresh read of the key column just before."""
@@ -282,9 +299,9 @@ class GoogleSheet:
             }
             for first, end in reversed(_runs(sorted(numbers)))
         ]
+        self._posts = None  # the rows below move up
         for chunk in self._chunks(requests_):
             self._call(self._http.batch_update, self.spreadsheet_id, {"requests": chunk})
-        self._links.get(POSTS_WORKSHEET, set()).difference_update(doomed)
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -310,22 +327,39 @@ class GoogleSheet:
         return worksheets
 
     def _read_table(self, title: str) -> Iterator[tuple[int, dict[str, str]]]:
-        """(row number, our cells by column name) for each row with any of our cells filled."""
         if title not in self._layout():
             return
         rows = self._call(self._http.values_get, self.spreadsheet_id, absolute_range_name(title)).get("values", [])
-        header = list(rows[0]) if rows else []
-        positions = {name: header.index(name) for name in _COLUMNS[title] if name in header}
-        for number, row in enumerate(rows[1:], start=2):
-            cells = {name: _cell(row, positions.get(name)) for name in _COLUMNS[title]}
-            if any(value.strip() for value in cells.values()):
-                yield number, cells
+        yield from _table_rows(title, rows)
 
-    def _key_links(self, title: str) -> set[str]:
-        """The Post Links of a worksheet, read at most once per client (this client's writes keep it current)."""
-        if title not in self._links:
-            self._links[title] = {link for _, link in self._read_column(title, _KEY)}
-        return self._links[title]
+    def _posts_rows(self) -> dict[int, dict[str, str]]:
+        if self._posts is None:
+            self._read_posts_and_archived()
+        assert self._posts is not None
+        return self._posts
+
+    def _archived_links(self) -> set[str]:
+        if self._archived is None:
+            self._read_posts_and_archived()
+        assert self._archived is not None
+        return self._archived
+
+    def _read_posts_and_archived(self) -> tuple[dict[int, dict[str, str]], set[str]]:
+        """The Posts table and the Archive key column in one read, kept for the later steps."""
+        worksheets = self._layout()
+        archive = worksheets.get(ARCHIVE_WORKSHEET)
+        column = archive.column(_KEY) if archive is not None else None
+        ranges = {}
+        if POSTS_WORKSHEET in worksheets:
+            ranges[POSTS_WORKSHEET] = absolute_range_name(POSTS_WORKSHEET)
+        if column is not None:
+            letter = _column_letters(column)
+            ranges[ARCHIVE_WORKSHEET] = absolute_range_name(ARCHIVE_WORKSHEET, f"{letter}2:{letter}")
+        answers = dict(zip(ranges, (answer.get("values", []) for answer in self._batch_get(list(ranges.values())))))
+        posts = dict(_table_rows(POSTS_WORKSHEET, answers.get(POSTS_WORKSHEET, [])))
+        archived = {link for row in answers.get(ARCHIVE_WORKSHEET, []) if row and (link := row[0].strip())}
+        self._posts, self._archived = posts, archived
+        return posts, archived
 
     def _read_column(self, title: str, name: str) -> list[tuple[int, str]]:
         return self._batch_columns([(title, name)]).get(title, [])
@@ -447,7 +481,16 @@ class GoogleSheet:
     # --- errors ---------------------------------------------------------------------------------
 
     def _call(self, method: Callable[..., T], *args: Any) -> T:
-        """One gspread call; whatever goes wrong becomes a SheetError that names the fix."""
+        """One gspread call; whatever goes wrong becomes a SheetError that names the fix.
+
+        A failed call may have written part of a batch, so what this client read is read again."""
+        try:
+            return self._explained(method, *args)
+        except SheetError:
+            self._posts = self._archived = None
+            raise
+
+    def _explained(self, method: Callable[..., T], *args: Any) -> T:
         try:
             return method(*args)
         except APIError as error:
@@ -547,6 +590,16 @@ def _runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
         else:
             runs.append([number, number + 1])
     return [(first, end) for first, end in runs]
+
+
+def _table_rows(title: str, rows: list[list[str]]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number, our cells by column name) for each row below the header with any of our cells filled."""
+    header = list(rows[0]) if rows else []
+    positions = {name: header.index(name) for name in _COLUMNS[title] if name in header}
+    for number, row in enumerate(rows[1:], start=2):
+        cells = {name: _cell(row, positions.get(name)) for name in _COLUMNS[title]}
+        if any(value.strip() for value in cells.values()):
+            yield number, cells
 
 
 def _cell(row: list[str], index: int | None) -> str:

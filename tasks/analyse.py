@@ -62,14 +62,14 @@ def analyse_batch(
     """Ask the analyser about one batch. The body runs only on a cache miss, so only a miss spends quota."""
     analyser = clients.analyser(settings)
     if settings.analyser_backend == "gemini":
-        _occupy_gemini_request_slots(settings)
+        occupy_gemini_request_slots(settings)
     results = analyser.analyse(posts, mode)
     if any(analysis.error for analysis in results.values()):
         _keep_out_of_cache()
     return results
 
 
-def _occupy_gemini_request_slots(settings: Settings) -> None:
+def occupy_gemini_request_slots(settings: Settings) -> None:
     """A slot of the per-day limit if one is free now (else the budget is spent), then one of the
     per-minute limit, waiting as long as its rate needs."""
     if not take_slot(GEMINI_PER_DAY_LIMIT, wait=False):

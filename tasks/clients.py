@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from prefect.runtime import flow_run
 from pydantic import SecretStr
 
 from core.delivery import Destination, discord_webhook_parts
@@ -20,6 +21,8 @@ from integrations.ledger import PublishLedger
 from integrations.local_files import can_write
 from integrations.publishers import OutboxPublisher, Publisher
 from integrations.sheets import Sheet, SqliteWorkbook
+from integrations.summariser import OfflineSummariser, Summariser
+from integrations.summary_cursors import SummaryCursors
 
 if TYPE_CHECKING:
     from integrations.discord_api import DiscordDelivery
@@ -77,10 +80,16 @@ def _read_key_file(path: Path) -> str:
         ) from None
 
 
-def message_source(settings: Settings) -> MessageSource:
+def message_source(settings: Settings, channel_ids: list[int] | None = None) -> MessageSource:
+    """The configured source; channel_ids (a summary's channels) instead of GUILDFLOW_DISCORD_CHANNELS for the API
+    (an export source has every channel of its files)."""
     if settings.discord_backend == "api":
         from integrations.discord_api import DiscordApiSource
 
+        if channel_ids:
+            return DiscordApiSource(
+                token=secret(settings, "discord_token"), channel_ids=channel_ids, api_base=settings.discord_api_base
+            )
         if not settings.discord_channel_ids:
             raise ConfigurationError("GUILDFLOW_DISCORD_CHANNELS is empty: list the channel ids to collect from")
         return DiscordApiSource(
@@ -100,12 +109,21 @@ def sheet(settings: Settings) -> Sheet:
                 "GUILDFLOW_SHEETS_SPREADSHEET_ID is empty: use the id from the sheet's URL "
                 "(https://docs.google.com/spreadsheets/d/<id>/edit)"
             )
-        return GoogleSheet(
-            spreadsheet_id=settings.sheets_spreadsheet_id,
-            service_account_info=service_account_info(settings),
-            api_base=settings.sheets_api_base,
-        )
+        key = json.dumps(service_account_info(settings), sort_keys=True)
+        if flow_run.id:
+            return _google_sheet_of_run(flow_run.id, settings.sheets_spreadsheet_id, key, settings.sheets_api_base)
+        return GoogleSheet(settings.sheets_spreadsheet_id, json.loads(key), settings.sheets_api_base)
     return SqliteWorkbook(settings.workbook)
+
+
+@lru_cache(maxsize=4)
+def _google_sheet_of_run(flow_run_id: str, spreadsheet_id: str, key: str, api_base: str) -> Sheet:
+    """One Sheets client per flow run, shared by its phases: one OAuth token (refreshed only when it
+    expires), one read of the spreadsheet's layout and of the Posts table, which the client's own writes
+    keep current. The next run reads afresh; a changed key or spreadsheet gets its own client."""
+    from integrations.google_sheets import GoogleSheet
+
+    return GoogleSheet(spreadsheet_id, json.loads(key), api_base)
 
 
 def analyser(settings: Settings) -> Analyser:
@@ -121,6 +139,23 @@ def _gemini_analyser(api_key: SecretStr, model: str, api_base: str) -> Analyser:
     from integrations.gemini import GeminiAnalyser
 
     return GeminiAnalyser(api_key=api_key, model=model, api_base=api_base)
+
+
+def summariser(settings: Settings) -> Summariser:
+    if settings.analyser_backend == "gemini":
+        return _gemini_summariser(secret(settings, "gemini_api_key"), settings.gemini_model, settings.gemini_api_base)
+    return OfflineSummariser()
+
+
+@lru_cache(maxsize=4)
+def _gemini_summariser(api_key: SecretStr, model: str, api_base: str) -> Summariser:
+    from integrations.gemini_summary import GeminiSummariser
+
+    return GeminiSummariser(api_key=api_key, model=model, api_base=api_base)
+
+
+def summary_cursors(settings: Settings) -> SummaryCursors:
+    return SummaryCursors(settings.summary_cursors)
 
 
 def publisher(settings: Settings) -> Publisher:

@@ -12,6 +12,7 @@ import pytest
 from core.sheet import ARCHIVE_WORKSHEET
 from flows.daily import daily_pipeline
 from guildflow.settings import load_settings
+from integrations.google_sheets import GoogleSheet
 from tasks import clients
 from tests.conftest import SAMPLE_EXPORTS
 from tests.emulators.base import Fault, Response
@@ -110,3 +111,67 @@ def test_no_secret_reaches_logs_or_the_report(
     secrets = [discord.token, x.credentials.api_secret, x.credentials.access_token_secret, gemini.api_key]
     for secret in secrets:  # ...and nothing anywhere shows a secret
         assert secret not in caplog.text and secret not in report
+
+
+# Google Sheets requests per daily run (issue 16): one OAuth token per run shared by every phase, the
+# spreadsheet's metadata and the Posts table read once, each write one batched request.
+#
+# The floor is 7 requests a day: metadata, key read, Posts append, analysis update, Archive append,
+# row deletion, cursor write. A day costs 4 more, each on purpose: the header rows (our columns are found
+# by name, wherever people moved them), the draft noted on its rows before publishing and the receipt
+# after it (what the sheet shows if a later step fails), and the key column read again just before
+# deleting rows (a stale row number would delete someone else's row).
+
+TOKEN = "POST /token"
+METADATA = f"GET /v4/spreadsheets/{SPREADSHEET}"
+READ = f"GET /v4/spreadsheets/{SPREADSHEET}/values:batchGet"
+UPDATE = f"POST /v4/spreadsheets/{SPREADSHEET}/values:batchUpdate"
+DELETE = f"POST /v4/spreadsheets/{SPREADSHEET}:batchUpdate"
+APPEND_POSTS = f"POST /v4/spreadsheets/{SPREADSHEET}/values/%27Posts%27%21A1:append"
+APPEND_ARCHIVE = f"POST /v4/spreadsheets/{SPREADSHEET}/values/%27Archive%27%21A1:append"
+
+
+def requests_made(sheets: SheetsEmulator) -> list[str]:
+    made = [f"{request.method} {request.path}" for request in sheets.requests]
+    sheets.requests.clear()
+    return made
+
+
+def sheet_in_use(discord: DiscordEmulator, sheets: SheetsEmulator) -> None:
+    """The worksheets exist and each channel has a cursor before its first message, as after earlier days."""
+    settings = load_settings()
+    key = settings.sheets_service_account
+    assert key is not None and settings.sheets_spreadsheet_id
+    google = GoogleSheet(settings.sheets_spreadsheet_id, json.loads(key.get_secret_value()), sheets.url)
+    google.append_posts([], {channel: 1 for channel in discord.channels})
+    sheets.requests.clear()
+
+
+def test_a_day_costs_one_token_and_the_floor_plus_four_deliberate_requests(real_clients_env: None, services) -> None:
+    discord, sheets, _, _ = services
+    sheet_in_use(discord, sheets)
+    report = daily_pipeline()
+    assert report.new_posts == 27 and report.archived == 27
+    assert requests_made(sheets) == [
+        TOKEN,
+        METADATA,
+        READ,  # header rows and the Cursors table
+        READ,  # the Posts table and the Archive key column: every later phase works from this read
+        APPEND_POSTS,
+        UPDATE,  # cursors
+        UPDATE,  # analysis
+        UPDATE,  # the draft noted on its rows
+        UPDATE,  # the publication receipt
+        APPEND_ARCHIVE,
+        READ,  # the key column again, just before deleting rows
+        DELETE,
+    ]
+
+
+def test_a_re_run_that_finds_nothing_new_costs_three_sheets_requests(real_clients_env: None, services) -> None:
+    _, sheets, _, _ = services
+    daily_pipeline()
+    requests_made(sheets)
+    again = daily_pipeline()
+    assert again.new_posts == 0
+    assert requests_made(sheets) == [TOKEN, METADATA, READ, READ]

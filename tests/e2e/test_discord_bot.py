@@ -1,0 +1,281 @@
+"""End to end: `guildflow bot` as its own process, connected to the Discord emulator's gateway, driving a real Prefect
+server (deployed from prefect.yaml, with a worker that runs the exports and posts them to the emulator).
+
+Members use the commands, buttons and modal as a Discord client would send them (only registered commands and
+options, only buttons that are on the message); every assertion reads what the member sees (the emulator's record
+of the bot's answers) and what Prefect holds (its REST API)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.bot_ui import custom_id
+from core.playerdata import outline_player_data
+from tests.conftest import REPO
+from tests.e2e.prefect_server import PrefectStack, Service, running_server, start_service, stop_service, wait_until
+from tests.emulators.discord_gateway import DiscordBotEmulator, Member, Reply
+
+POOL = "guildflow"
+DEPLOYMENT = "playerdata-export/scheduled"
+GUILD, OTHER_GUILD = 579805515301131997, 1227553073217360256  # both in examples/playerData.json
+CHANNEL, ADMIN_CHANNEL, OTHER_CHANNEL = 1300000000000000111, 1300000000000000333, 1300000000000000555
+GUILDFLOW = str(Path(sys.executable).parent / "guildflow")
+ADMIN = Member(42, "alice", manage_guild=True)
+ROLE_ID = 1300000000000000777
+HELPER = Member(44, "carol", role_ids=(ROLE_ID,))  # no Manage Server, but the configured role
+MEMBER = Member(43, "bob")
+FLOW_RUN_WITHIN = 180  # s for a worker to pick up and finish an export
+
+
+@pytest.fixture(scope="module")
+def discord() -> Iterator[DiscordBotEmulator]:
+    emulator = DiscordBotEmulator()
+    emulator.add_channel(CHANNEL, "backups", guild_id=GUILD, guild_name="Sample server")
+    emulator.add_channel(ADMIN_CHANNEL, "admins", guild_id=GUILD, guild_name="Sample server")
+    emulator.add_channel(OTHER_CHANNEL, "elsewhere", guild_id=OTHER_GUILD, guild_name="Other server")
+    emulator.add_role(GUILD, ROLE_ID, "Backup admins")
+    with emulator.running():
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, discord: DiscordBotEmulator) -> Iterator[PrefectStack]:
+    root = tmp_path_factory.mktemp("e2e-bot")
+    with running_server(root) as stack:
+        stack.guildflow_env.update(bot_env(discord, root))
+        stack.deploy(POOL)
+        stack.start_worker("worker", POOL)
+        yield stack
+
+
+def bot_env(discord: DiscordBotEmulator, root: Path) -> dict[str, str]:
+    return {
+        "GUILDFLOW_DISCORD_TOKEN": discord.token,
+        "GUILDFLOW_DISCORD_API_BASE": discord.api_base,
+        "GUILDFLOW_PLAYERDATA_ALL_CHANNELS": str(ADMIN_CHANNEL),
+        "GUILDFLOW_DELIVERY_LEDGER": str(root / "deliveries.sqlite"),
+        "GUILDFLOW_BOT_ADMIN_ROLES": "Backup admins",
+    }
+
+
+def start_bot(stack: PrefectStack, discord: DiscordBotEmulator, name: str, **env: str) -> Service:
+    bot = start_service(name, [GUILDFLOW, "bot"], {**stack.env, **stack.guildflow_env, **env}, stack.logs)
+    try:
+        discord.wait_connected(120)
+    except AssertionError:
+        pytest.fail(f"the bot did not connect\n{bot.tail()}")
+    return bot
+
+
+def stop_bot(discord: DiscordBotEmulator, bot: RunningBot) -> None:
+    stop_service(bot)
+    discord.wait_disconnected()
+
+
+@dataclass
+class RunningBot:
+    """The bot process of the module; a test may restart it (with other settings)."""
+
+    stack: PrefectStack
+    discord: DiscordBotEmulator
+    service: Service
+
+    def restart(self, name: str, **env: str) -> None:
+        stop_bot(self.discord, self.service)
+        self.service = start_bot(self.stack, self.discord, name, **env)
+
+
+@pytest.fixture(scope="module")
+def bot(stack: PrefectStack, discord: DiscordBotEmulator) -> Iterator[RunningBot]:
+    running = RunningBot(stack, discord, start_bot(stack, discord, "bot"))
+    yield running
+    stop_bot(discord, running.service)
+
+
+def schedules(api: httpx.Client) -> dict[str, dict[str, Any]]:
+    response = api.get(f"/deployments/name/{DEPLOYMENT}")
+    response.raise_for_status()
+    return {schedule["slug"]: schedule for schedule in response.json()["schedules"]}
+
+
+def flow_runs(api: httpx.Client, **filters: Any) -> list[dict[str, Any]]:
+    response = api.post("/flow_runs/filter", json={"flow_runs": filters, "limit": 50})
+    response.raise_for_status()
+    return list(response.json())
+
+
+def wait_for(predicate: Any, what: str, stack: PrefectStack, timeout: float = FLOW_RUN_WITHIN) -> Any:
+    return wait_until(predicate, timeout, what, stack.server, stack.diagnostics)
+
+
+def ask(discord: DiscordBotEmulator, command: str, options: dict[str, Any] | None = None, **where: Any) -> Reply:
+    member, channel = where.get("member", ADMIN), where.get("channel", CHANNEL)
+    return discord.reply(discord.slash(command, options, member=member, channel=channel))
+
+
+SERVER_SLUG = f"playerdata-server-{GUILD}-{CHANNEL}"
+ALL_SLUG = f"playerdata-all-{ADMIN_CHANNEL}"
+
+
+def test_the_bot_registers_its_commands_and_asks_for_the_guilds_intent_only(
+    bot: RunningBot, discord: DiscordBotEmulator
+) -> None:
+    assert set(discord.commands) == {"backups", "status"}
+    subcommands = {option["name"] for option in discord.commands["backups"]["options"]}
+    assert subcommands == {"schedule", "status", "disable", "now"}
+    assert discord.identified[-1] == 1  # GUILDS only: no message content, no members
+
+
+def test_schedule_command_makes_a_real_schedule_whose_first_export_posts_at_once(
+    bot: RunningBot, discord: DiscordBotEmulator, stack: PrefectStack, api: httpx.Client
+) -> None:
+    reply = ask(discord, "backups schedule", {"interval": 60, "type": "server"})
+
+    assert reply.ephemeral
+    assert "Backups scheduled: every 1 h (60 minutes)" in reply.text, reply.text
+    assert "Guilds included: 1" in reply.text and "Estimated size:" in reply.text
+    assert "first export runs in a few seconds" in reply.text and "survives restarts" in reply.text
+    schedule = schedules(api)[SERVER_SLUG]
+    assert schedule["active"] and schedule["schedule"]["interval"] == 3600
+    assert schedule["parameters"] == {"export_type": "server", "guild_id": str(GUILD), "channel_id": str(CHANNEL)}
+    posted = wait_for(lambda: [p for p in discord.posts if p.channel_id == CHANNEL], "the first export", stack)
+    assert "playerData export" in posted[0].content and posted[0].files
+
+    status = ask(discord, "backups status")
+    assert status.ephemeral and f"server backups to <#{CHANNEL}>" in status.text and "🟢" in status.text
+    assert status.buttons == {custom_id("backup-setup"): "Schedule backups"}
+
+
+def test_button_modal_confirmation_sets_a_real_schedule(
+    bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client
+) -> None:
+    status = ask(discord, "backups status", channel=ADMIN_CHANNEL)
+    opened = discord.click(status.message, custom_id("backup-setup"), member=ADMIN, channel=ADMIN_CHANNEL)
+    modal = discord.reply(opened).message
+    labels = [component.get("label") for component in modal["components"] if component["type"] == 18]
+    assert labels == ["Interval in minutes (0-10080)", "Export type"]
+    shown = [component["content"] for component in modal["components"] if component["type"] == 10]
+    assert "Current status" in shown[0] and "No backups to this channel yet" in shown[0]
+
+    submitted = discord.submit_modal(opened, {"interval": "120", "type": "all"}, member=ADMIN, channel=ADMIN_CHANNEL)
+    reply = discord.reply(submitted)
+
+    assert reply.ephemeral and "Backups scheduled: every 2 h (120 minutes)" in reply.text, reply.text
+    guilds = len(outline_player_data((REPO / "examples" / "playerData.json").read_bytes(), "sample").guilds)
+    assert "Type: all" in reply.text and f"Guilds included: {guilds}" in reply.text
+    schedule = schedules(api)[ALL_SLUG]
+    assert schedule["active"] and schedule["schedule"]["interval"] == 7200
+    assert schedule["parameters"]["export_type"] == "all"
+
+
+def test_a_modal_with_an_interval_out_of_range_says_what_to_type(bot: RunningBot, discord: DiscordBotEmulator) -> None:
+    status = ask(discord, "backups status")
+    opened = discord.click(status.message, custom_id("backup-setup"), member=ADMIN, channel=CHANNEL)
+    reply = discord.reply(discord.submit_modal(opened, {"interval": "20000"}, member=ADMIN, channel=CHANNEL))
+    assert reply.ephemeral and "not a number of minutes from 0 to 10080" in reply.text
+
+
+def test_all_exports_only_in_allow_listed_channels(
+    bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client
+) -> None:
+    reply = ask(discord, "backups schedule", {"interval": 30, "type": "all"})
+    assert reply.ephemeral and "may not receive `all` exports" in reply.text
+    assert f"playerdata-all-{CHANNEL}" not in schedules(api)
+
+
+def test_a_member_without_manage_server_is_refused_and_nothing_changes(
+    bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client
+) -> None:
+    before = schedules(api)
+    refused = ask(discord, "backups schedule", {"interval": 5, "type": "server"}, member=MEMBER)
+    assert refused.ephemeral and "Only members with **Manage Server** or the role **Backup admins**" in refused.text
+    status = ask(discord, "backups status", member=MEMBER)
+    button = discord.click(status.message, custom_id("backup-setup"), member=MEMBER, channel=CHANNEL)
+    assert "Only members with **Manage Server**" in discord.reply(button).text
+    assert schedules(api) == before
+
+
+def test_the_configured_role_may_change_schedules(
+    bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client
+) -> None:
+    ask(discord, "backups schedule", {"interval": 60, "type": "server"}, channel=CHANNEL)
+    reply = ask(discord, "backups disable", {"type": "server"}, member=HELPER)
+    assert reply.ephemeral and "backups to <#" in reply.text and "are off" in reply.text, reply.text
+    schedule = schedules(api)[SERVER_SLUG]
+    assert not schedule["active"]
+    status = ask(discord, "backups status")
+    assert "paused: disabled from Discord by carol" in status.text
+
+
+def test_ids_of_another_guild_are_refused(bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client) -> None:
+    other_slug = f"playerdata-server-{OTHER_GUILD}-{OTHER_CHANNEL}"
+    buttons = [
+        {"type": 2, "style": 2, "label": label, "custom_id": custom_id(action, other_slug)}
+        for action, label in (("backup-now", "Run backup now"), ("backup-adjust", "Adjust schedule"))
+    ]
+    crafted = {"id": "1", "components": [{"type": 1, "components": buttons}]}  # naming another server's schedule
+    before = len(flow_runs(api))
+    for button in buttons:
+        pressed = discord.click(crafted, button["custom_id"], member=ADMIN, channel=CHANNEL)
+        reply = discord.reply(pressed)
+        assert reply.ephemeral and "belongs to another server" in reply.text, reply.text
+    assert len(flow_runs(api)) == before
+
+
+def test_now_starts_an_export_that_a_worker_posts(
+    bot: RunningBot, discord: DiscordBotEmulator, stack: PrefectStack, api: httpx.Client
+) -> None:
+    posted_before = len(discord.posts)
+    reply = ask(discord, "backups now", {"type": "server"})
+    assert reply.ephemeral and "Backup started" in reply.text, reply.text
+    runs = flow_runs(api, tags={"all_": ["discord"]})
+    assert runs and runs[0]["parameters"]["guild_id"] == str(GUILD)
+    wait_for(lambda: len(discord.posts) > posted_before, "the export started from Discord", stack)
+
+
+def test_status_shows_only_this_guilds_schedules(
+    bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client
+) -> None:
+    made = ask(discord, "backups schedule", {"interval": 45, "type": "server"}, channel=OTHER_CHANNEL)
+    assert "Backups scheduled" in made.text, made.text
+    here = ask(discord, "status")
+    assert here.ephemeral and f"<#{CHANNEL}>" in here.text and f"<#{OTHER_CHANNEL}>" not in here.text
+    there = ask(discord, "status", channel=OTHER_CHANNEL)
+    assert f"<#{OTHER_CHANNEL}>" in there.text and f"<#{CHANNEL}>" not in there.text
+
+
+def test_the_bot_restarted_between_commands_loses_nothing(
+    bot: RunningBot, discord: DiscordBotEmulator, stack: PrefectStack, api: httpx.Client
+) -> None:
+    ask(discord, "backups schedule", {"interval": 90, "type": "server"})
+    status = ask(discord, "backups status")  # its button is pressed after the restart
+
+    bot.restart("bot-restarted")
+
+    after = ask(discord, "backups status")
+    assert "every 90 min" in after.text and "🟢" in after.text, after.text
+    opened = discord.click(status.message, custom_id("backup-setup"), member=ADMIN, channel=CHANNEL)
+    reply = discord.reply(discord.submit_modal(opened, {"interval": "0"}, member=ADMIN, channel=CHANNEL))
+    assert "are off" in reply.text, reply.text
+    assert not schedules(api)[SERVER_SLUG]["active"]
+
+
+def test_a_prefect_server_that_is_down_gets_a_clear_ephemeral_answer(
+    bot: RunningBot, discord: DiscordBotEmulator
+) -> None:
+    bot.restart("bot-no-prefect", PREFECT_API_URL="http://127.0.0.1:9/api")
+    try:
+        reply = ask(discord, "backups schedule", {"interval": 60, "type": "server"})
+        assert reply.ephemeral and "cannot reach the Prefect server (http://127.0.0.1:9/api)" in reply.text
+        assert "nothing was changed" in reply.text
+        overview = ask(discord, "status")
+        assert overview.ephemeral and "cannot reach the Prefect server" in overview.text
+    finally:
+        bot.restart("bot-after-outage")
