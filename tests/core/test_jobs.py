@@ -192,3 +192,12 @@ def test_a_follow_up_counts_from_the_jobs_time_and_keeps_its_destinations_and_gu
 def test_a_bad_follow_up_is_refused_with_the_job(then: object, problem: str) -> None:
     with pytest.raises(JobError, match=re.escape(problem)):
         job_spec("post-message", now=NOW, run_in="2h", destinations=[CHANNEL], payload={"text": "t", "then": then})
+
+
+def test_the_jobs_destinations_and_guild_fill_an_actions_parameters_unless_the_payload_gives_them() -> None:
+    spec = job_spec("channel-summary", now=NOW, run_in="1h", destinations=[CHANNEL], guild="579805515301131997",
+                    payload={"channel_ids": ["1300000000000000222"]})  # fmt: skip
+    assert spec.parameters() == {"channel_ids": ["1300000000000000222"], "destinations": [CHANNEL],
+                                 "guild_id": "579805515301131997"}  # fmt: skip
+    spec = job_spec("playerdata-export", now=NOW, run_in="1h", payload={"export_type": "all", "guild_id": None})
+    assert spec.parameters() == {"export_type": "all"}
