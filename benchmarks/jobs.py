@@ -115,12 +115,12 @@ def _create_and_list(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     from bookkeeping.jobs import list_jobs, schedule_job
     from core.jobs import job_spec
 
-    start = datetime.now(timezone.utc) + timedelta(days=1)
+    start = datetime.now(timezone.utc)
     specs = [
         job_spec(
             "post-message",
             now=start,
-            run_in=f"{1 + index}m",
+            run_in=f"1d{index}m",
             reminders=REMINDERS,
             destinations=[f"file:{folder}:json"],
             payload={"text": f"job {index}"},
@@ -194,7 +194,8 @@ def _start_lateness(ids: list[str]) -> dict[str, Any]:
 
 
 def _machine() -> str:
-    return f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    return f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average at the end {load}"
 
 
 def _progress(message: str) -> None:
