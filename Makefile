@@ -10,7 +10,7 @@ TEST_INSTALLED := $(VENV)/.installed-test
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test bench faults stop clean
+.PHONY: install demo test bench bench-oneshot faults stop clean
 
 $(DEMO_INSTALLED): pyproject.toml requirements.lock
 	@echo "Installing guildflow and its pinned dependencies into $(VENV) (the first time takes 1-5 minutes)"
@@ -41,7 +41,10 @@ test: $(TEST_INSTALLED)
 bench: $(TEST_INSTALLED)
 	$(BIN)/python -m benchmarks
 
-bench-jobs: $(TEST_INSTALLED)
+bench-oneshot: $(TEST_INSTALLED)  # item 7 alone: `guildflow run daily` as new processes
+	$(BIN)/python -m benchmarks.oneshot
+
+bench-jobs: $(TEST_INSTALLED)  # jobs at scale on PostgreSQL (benchmarks/JOBS.md)
 	$(BIN)/python -m benchmarks.jobs
 
 # The fault campaign (README, "Fault campaign"): `make faults TRIALS=200 SEED=7`, or one trial: `TRIAL=12`.

@@ -65,8 +65,9 @@ def sheets_calls_by_kind(sheets: SheetsEmulator) -> Counter[str]:
         elif path.endswith(":batchUpdate"):
             kinds["structure update"] += 1
         elif path.endswith("values:batchGet"):
-            header_read = any("1:1" in value or "!" not in value for value in request.query.get("ranges", []))
-            kinds["layout read (headers, cursors)" if header_read else "key read"] += 1
+            # The key read takes a key column (Archive's) with the Posts table; the layout read takes header rows.
+            key_read = any(re.search(r"![A-Z]+2:", value) for value in request.query.get("ranges", []))
+            kinds["key read" if key_read else "layout read (headers, cursors)"] += 1
         elif method == "GET" and re.fullmatch(r"/v4/spreadsheets/[^/]+", path):
             kinds["metadata read"] += 1
         else:

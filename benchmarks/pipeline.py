@@ -136,7 +136,8 @@ def run(repeats: int, latency: dict[str, float] | None = None, baseline: bool = 
         ):
             state, elapsed = timed(partial(daily_pipeline, return_state=True))
             report = state.result()
-            assert (report.new_posts, report.analysed, report.archived) == (POSTS, POSTS, POSTS), report
+            # Projects beyond the daily post's tweet budget stay in Posts for a later day.
+            assert (report.new_posts, report.analysed) == (POSTS, POSTS) and 0 < report.archived <= POSTS, report
             api_calls = emulated.api_calls()
             recorded, task_runs = task_runs_of(state.state_details.flow_run_id)
             walls.append(elapsed)
@@ -148,7 +149,7 @@ def run(repeats: int, latency: dict[str, float] | None = None, baseline: bool = 
             with services(messages, cursor=cursor, latency=latency) as emulated:
                 naive_run = naive.NaiveRun()
                 archived, elapsed = timed(partial(naive.pipeline, naive_run))
-                assert archived == POSTS, archived
+                assert 0 < archived <= POSTS, archived  # it drafts with guildflow's code: the same tweet budget
                 naive_seconds.append(elapsed)
                 naive_api_calls = emulated.api_calls()
     return PipelineResult(

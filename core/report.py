@@ -40,11 +40,16 @@ class PublishResult:
     receipt: str  # empty when this run published nothing
     already_published: bool = False
     not_published: str = ""  # why this run published nothing (another run holds the draft)
+    tweets: int = 0  # how many this run published
+    x_cost_usd: float = 0.0  # their estimated price on X's pay-per-use plan
 
     def summary(self) -> str:
         if self.not_published:
             return self.not_published
-        return f"already published as {self.receipt}" if self.already_published else f"published as {self.receipt}"
+        if self.already_published:
+            return f"already published as {self.receipt}"
+        cost = f", est. ${self.x_cost_usd:.2f} on X" if self.x_cost_usd else ""
+        return f"published as {self.receipt} ({self.tweets} tweet(s){cost})"
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class PipelineReport:
     analysed: int = 0
     projects_found: int = 0
     receipt: str = ""
+    x_cost_usd: float = 0.0
     archived: int = 0
     runtime_seconds: float = 0.0
     phases: list[PhaseOutcome] = field(default_factory=list)
@@ -95,7 +101,7 @@ class PipelineReport:
         if analysed:
             self.analysed, self.projects_found = analysed.analysed, analysed.projects
         if published:
-            self.receipt = published.receipt
+            self.receipt, self.x_cost_usd = published.receipt, published.x_cost_usd
         if archived:
             self.archived = archived.archived
         # A bad Post Link cell is seen by both collect and archive: each row is listed once.
@@ -119,6 +125,7 @@ class PipelineReport:
             f"| posts analysed | {self.analysed} |",
             f"| projects found | {self.projects_found} |",
             f"| publication receipt | {_cell(self.receipt or 'nothing published')} |",
+            f"| estimated cost on X | ${self.x_cost_usd:.2f} |",
             f"| rows archived | {self.archived} |",
             f"| unreadable rows left alone | {len(self.unreadable_rows)} |",
             f"| runtime | {self.runtime_seconds:.1f} s |",

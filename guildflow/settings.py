@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         description="Without PREFECT_API_URL: background (start Prefect's server once and reuse it) or temporary "
         "(Prefect's temporary server inside every command).",
     )
+    daily_post_max_tweets: int = Field(
+        5,
+        ge=1,
+        le=25,
+        description="Most tweets in the daily post (X charges $0.20 for each post with a URL): the best-ranked "
+        "projects that fit, and '+N more'; the others stay in the sheet for a later day's post.",
+    )
     publish_wait_seconds: float = Field(
         120, ge=0, le=3600, description="How long a run waits for another run that is publishing the same draft."
     )

@@ -10,7 +10,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from core.draft import Draft, build_daily_draft
+from core.draft import Draft, build_daily_draft, x_cost
 from core.report import PublishResult
 from guildflow.settings import Settings
 from integrations.errors import PublishError
@@ -47,8 +47,12 @@ def write_draft(settings: Settings, day: date) -> Draft | None:
         replace(post, publication_receipt=published[post.post_link]) for post in waiting if post.post_link in published
     ]
     unpublished = [post for post in waiting if post.post_link not in published]
-    draft = build_daily_draft(unpublished, day)
-    drafted = [replace(post, daily_post_draft=draft.text) for post in unpublished] if draft else []
+    # Projects beyond the tweet budget are not in the draft: they wait, unmarked, for a later day's post.
+    draft = build_daily_draft(unpublished, day, settings.daily_post_max_tweets)
+    covered = set(draft.post_links) if draft else set()
+    drafted = [
+        replace(post, daily_post_draft=draft.text) for post in unpublished if draft and post.post_link in covered
+    ]
     sheet.update_results(reconciled + drafted)
     return draft
 
@@ -75,7 +79,10 @@ def publish_draft(settings: Settings, draft: Draft) -> PublishResult:
     sheet.update_results(
         [replace(post, publication_receipt=receipt) for post in sheet.read_posts().posts if post.post_link in covered]
     )
-    return PublishResult(receipt, already_published=claim.receipt is not None)
+    if claim.receipt is not None:
+        return PublishResult(receipt, already_published=True)
+    paid = settings.publisher_backend == "x"  # Typefully and the outbox do not post through our X account
+    return PublishResult(receipt, tweets=len(draft.tweets), x_cost_usd=x_cost(draft.tweets) if paid else 0.0)
 
 
 def _publish_claimed(settings: Settings, ledger: PublishLedger, draft: Draft, claimant: str) -> str:

@@ -54,5 +54,8 @@ def guildflow_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GUILDFLOW_LEDGER", str(tmp_path / "ledger.sqlite"))
     # A command run in-process without a Prefect API never leaves a background server behind.
     monkeypatch.setenv("GUILDFLOW_PREFECT_SERVER", "temporary")
+    # The sample day's 13 projects in one daily post (7 tweets), so one run finishes the day; the budget's
+    # own tests set a smaller one (the default, 5, leaves 4 of its 27 posts for the next day).
+    monkeypatch.setenv("GUILDFLOW_DAILY_POST_MAX_TWEETS", "25")
     monkeypatch.chdir(tmp_path)  # so a developer's .env in the repo cannot leak in
     return tmp_path

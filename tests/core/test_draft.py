@@ -1,5 +1,6 @@
 from datetime import date
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +13,7 @@ from core.draft import (
     is_valid_post,
     post_problem,
     postable_text,
+    x_cost,
     x_length,
 )
 from tests.core.factories import post
@@ -135,3 +137,53 @@ def test_every_tweet_is_a_valid_post_and_every_project_appears(projects: list[tu
     assert draft is not None
     assert all(is_valid_post(tweet) for tweet in draft.tweets)
     assert all(p.post_link in draft.text for p in posts)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(texts(1, 30).filter(lambda name: postable_text(name).strip()), texts()),
+        min_size=1,
+        max_size=40,
+        unique_by=lambda pair: postable_text(pair[0]).casefold(),
+    ),
+    st.integers(min_value=1, max_value=6),
+)
+def test_a_budgeted_draft_keeps_to_its_tweets_and_says_how_many_more(
+    projects: list[tuple[str, str]], max_tweets: int
+) -> None:
+    posts = [
+        post(i, message_id=i, project=name, summary=summary) for i, (name, summary) in enumerate(projects, start=1)
+    ]
+    draft = build_daily_draft(posts, DAY, max_tweets)
+    assert draft is not None and 1 <= len(draft.tweets) <= max_tweets
+    assert all(is_valid_post(tweet) for tweet in draft.tweets)
+    shown = [p for p in posts if p.post_link in draft.text]
+    assert set(draft.post_links) == {p.post_link for p in shown}
+    left_out = len(posts) - len(shown)
+    assert (f"\n+{left_out} more" in draft.tweets[-1]) == (left_out > 0)
+    assert shown  # at least one project always makes the post
+
+
+def test_the_projects_most_people_posted_make_a_one_tweet_post() -> None:
+    quiet = [post(i, message_id=i, project=f"Quiet{i}", summary="word " * 8) for i in range(1, 6)]
+    loud = [
+        post(10 + i, message_id=10 + i, project="Loud", summary="word " * 8, author_link=f"https://d/u/{i}")
+        for i in range(3)
+    ]
+    draft = build_daily_draft(quiet + loud, DAY, max_tweets=1)
+    assert draft is not None and len(draft.tweets) == 1
+    assert draft.text.count("• ") == 2  # two lines and "+N more" fit in one tweet, three do not
+    assert "• Loud: " in draft.text and "• Quiet1: " in draft.text  # then the one waiting longest
+    assert draft.text.endswith("\n+4 more")
+    assert set(draft.post_links) == {p.post_link for p in [quiet[0], *loud]}  # the others stay unpublished
+
+
+def test_a_day_within_the_budget_lists_everything_without_more() -> None:
+    projects = [post(i, message_id=i, project=f"P{i}", summary="short.") for i in range(1, 4)]
+    draft = build_daily_draft(projects, DAY, max_tweets=5)
+    assert draft is not None and "more" not in draft.text and len(draft.post_links) == 3
+
+
+def test_x_charges_20_cents_for_a_post_with_a_url_and_less_without() -> None:
+    assert x_cost(("a post https://x.com/h/status/1", "see example.com", "no link")) == pytest.approx(0.415)

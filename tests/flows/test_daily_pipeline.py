@@ -299,3 +299,44 @@ def test_a_row_edited_by_hand_is_reported_every_run_and_left_alone(
         assert "Posts row 3: Post Link 'see sheet'" in report.to_markdown()
         assert book.read_rows("Posts") == [edited]
     assert report.archived == 0 and len(book.read_rows("Archive")) == SAMPLE_POSTS - 1
+
+
+def test_projects_beyond_the_tweet_budget_wait_in_the_sheet_for_the_next_daily_post(
+    guildflow_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GUILDFLOW_DAILY_POST_MAX_TWEETS", "1")
+    book = SqliteWorkbook(guildflow_env / "workbook.sqlite")
+    _, first = run()
+    [tweet] = json.loads(outbox_files(guildflow_env)[0].read_text())["tweets"]
+    left = int(tweet.rsplit("\n+", 1)[1].removesuffix(" more"))
+    waiting = book.read_posts().posts
+    assert left > 0 and len({post.ai_project for post in waiting}) == left
+    assert all(post.ai_project and not post.publication_receipt and not post.daily_post_draft for post in waiting)
+    assert first.archived == SAMPLE_POSTS - len(waiting)
+
+    days = 1
+    while book.read_posts().posts:  # each later run posts one more tweet of the projects still waiting
+        days += 1
+        assert run()[0] and len(outbox_files(guildflow_env)) == days <= 1 + left
+    published = [json.loads(path.read_text()) for path in outbox_files(guildflow_env)]
+    assert all(len(record["tweets"]) == 1 for record in published)
+    assert len(book.archived_links()) == SAMPLE_POSTS
+
+
+def test_a_typefully_draft_keeps_to_the_same_tweet_budget(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.emulators.typefully import TypefullyEmulator
+
+    with TypefullyEmulator().running() as typefully:
+        for name, value in {
+            "PUBLISHER_BACKEND": "typefully",
+            "TYPEFULLY_API_KEY": typefully.api_key,
+            "TYPEFULLY_SOCIAL_SET_ID": "4242",
+            "TYPEFULLY_API_BASE": typefully.url,
+            "DAILY_POST_MAX_TWEETS": "2",
+        }.items():
+            monkeypatch.setenv(f"GUILDFLOW_{name}", value)
+        completed, report = run()
+    [created] = typefully.created
+    posts = [post["text"] for post in created["platforms"]["x"]["posts"]]
+    assert completed and len(posts) == 2 and report.x_cost_usd == 0  # Typefully posts, not our X app
+    assert posts[-1].rsplit("\n", 1)[-1].startswith("+") and report.archived < SAMPLE_POSTS

@@ -59,6 +59,8 @@ def test_real_clients_give_the_offline_rows_and_publish_once(
     real_rows = archive_rows()
     thread = x.thread()
     assert len(thread) >= 2 and gemini.calls("POST") == 2  # 27 posts in batches of 20
+    assert report.x_cost_usd == pytest.approx(0.20 * len(thread))  # each tweet links its projects' posts
+    assert f"| estimated cost on X | ${0.20 * len(thread):.2f} |" in report.to_markdown()
 
     with monkeypatch.context() as offline:
         for name in ("DISCORD", "SHEET", "ANALYSER", "PUBLISHER"):

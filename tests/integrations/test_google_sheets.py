@@ -482,3 +482,33 @@ def test_same_results_as_the_sqlite_workbook(emulator: SheetsEmulator, account: 
     both("delete_posts", [post(1).post_link, post(3).post_link, "https://x.com/nobody/status/77"])
     both("update_results", [post(2, project="Orbit", publication_receipt="https://x.com/me/status/9")])
     assert [row["Content"] for row in google(emulator, account).read_rows("Posts")] == ["ünïcode\nline", "text"]
+
+
+def test_a_client_reads_the_posts_once_and_its_own_writes_keep_them_current(
+    emulator: SheetsEmulator, account: dict[str, Any]
+) -> None:
+    prepared(emulator, account)
+    sheet = google(emulator, account)
+    sheet.known_status_ids()
+    sheet.append_posts(posts(3), {})
+    emulator.requests.clear()
+    pending = sheet.read_posts().posts
+    sheet.update_results([replace(p, ai_processed=True, ai_project=f"P{p.status_id}") for p in pending])
+    assert [p.ai_project for p in sheet.read_posts().posts] == ["P1", "P2", "P3"]
+    assert api_calls(emulator) == [("POST", f"/v4/spreadsheets/{SHEET_ID}/values:batchUpdate")]  # no read
+    assert [p.ai_project for p in google(emulator, account).read_posts().posts] == ["P1", "P2", "P3"]
+
+
+def test_after_a_failed_request_the_client_reads_the_sheet_again(
+    emulator: SheetsEmulator, account: dict[str, Any]
+) -> None:
+    prepared(emulator, account)
+    sheet = google(emulator, account)
+    sheet.known_status_ids()
+    emulator.fail_next(Fault(SheetsEmulator.error(500, "INTERNAL", "Internal error."), path_pattern=":append", times=4))
+    with pytest.raises(SheetError):
+        sheet.append_posts(posts(2), {})
+    google(emulator, account).append_posts(posts(2), {})  # another writer, or the write landed after all
+    emulator.requests.clear()
+    assert [p.status_id for p in sheet.read_posts().posts] == [1, 2]
+    assert emulator.calls("GET", BATCH_GET) == 1  # read again, not the stale view from before the failure

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from core.draft import Draft
+from core.draft import Draft, x_cost
 from core.report import PublishResult
 from guildflow.settings import Settings
 from integrations.ledger import Claim, PublishLedger
@@ -116,7 +116,7 @@ def test_a_run_that_finds_the_draft_being_published_leaves_it_to_that_run(guildf
     assert x.calls("POST", POSTS) == 3  # the run that left it never tried to post
     [(publisher, published)] = [(pid, outcome) for pid, outcome in outcomes.items() if outcome.receipt]
     [(_, left)] = [(pid, outcome) for pid, outcome in outcomes.items() if pid != publisher]
-    assert published == PublishResult(receipt_of_the_thread(x))
+    assert published == PublishResult(receipt_of_the_thread(x), tweets=3, x_cost_usd=x_cost(DRAFT.tweets))
     assert left.receipt == "" and left.summary() == left.not_published
     assert left.not_published.startswith(
         f"publishing of draft thread1 is in progress in another run (process {publisher} on "
