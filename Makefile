@@ -51,6 +51,9 @@ bench: $(TEST_INSTALLED)
 bench-oneshot: $(TEST_INSTALLED)  # item 7 alone: `guildflow run daily` as new processes
 	$(BIN)/python -m benchmarks.oneshot
 
+bench-jobs: $(TEST_INSTALLED)  # jobs at scale on PostgreSQL (benchmarks/JOBS.md)
+	$(BIN)/python -m benchmarks.jobs
+
 # The fault campaign (README, "Fault campaign"): `make faults TRIALS=200 SEED=7`, or one trial: `TRIAL=12`.
 TRIALS ?= 50
 SEED ?= 1
