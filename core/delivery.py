@@ -61,6 +61,16 @@ class MessageField:
 
 
 @dataclass(frozen=True)
+class Button:
+    """A button under a message, answered by guildflow's bot (core.bot_ui custom ids). Only messages the bot posts
+    itself can carry one: other destinations (webhooks, email, files) leave buttons out."""
+
+    custom_id: str
+    label: str
+    primary: bool = False
+
+
+@dataclass(frozen=True)
 class Message:
     """One thing to deliver. body is Markdown; a destination renders it in its own way (a Discord embed, an
     email's text and HTML parts, a JSON document, a .md file) and splits it where its limits require, never
@@ -72,6 +82,7 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
     url: str = ""  # where the title links to, if anywhere
     footer: str = ""
+    buttons: tuple[Button, ...] = ()  # shown under the last part, where the destination can (see Button)
 
     @property
     def digest(self) -> str:

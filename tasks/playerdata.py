@@ -14,6 +14,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from bookkeeping.history import next_run_of
+from core.bot_ui import export_buttons
 from core.delivery import Message
 from core.playerdata import (
     COPY_INDEX,
@@ -119,7 +120,8 @@ def message_to_post(
     """The export's message: what, when, how big, the next export; with the file(s)."""
     guilds = [target.guild_id] if target.guild_id else list(player_data.guilds)
     names = [player_data.guilds.get(guild, "Unknown") for guild in guilds]
-    return export_post(export_message(target, plan, exported_at, names, next_at, degraded), plan)
+    buttons = export_buttons(target.slug) if target.channel_id else ()
+    return export_post(export_message(target, plan, exported_at, names, next_at, degraded), plan, buttons)
 
 
 @task(name="compare with the previous copy", cache_policy=NO_CACHE, persist_result=False)
