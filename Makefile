@@ -26,10 +26,17 @@ $(TEST_INSTALLED): $(DEMO_INSTALLED)
 
 install: $(DEMO_INSTALLED)
 
+# The demo also summarises a week of examples/summaries/ into .guildflow/summaries (since the last summary: a second
+# `make demo` finds nothing new there and says so).
+SUMMARY_EXPORT := examples/summaries/*.json
+
 # The daily pipeline on examples/. Without PREFECT_API_URL it starts Prefect's server in the background once
 # (the first start sets up its database: up to a minute); `make stop` stops it.
 demo: $(DEMO_INSTALLED)
 	$(BIN)/guildflow check
+	GUILDFLOW_DISCORD_EXPORT='$(SUMMARY_EXPORT)' $(BIN)/guildflow summary now --guild 820713432859803648 \
+		--channel 1574000000000000001 --action-items --technical-terms --title "This week in #dev-core" \
+		--to file:.guildflow/summaries
 	$(BIN)/guildflow run daily
 
 test: $(TEST_INSTALLED)

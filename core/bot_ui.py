@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from core.delivery import Button
 from core.errors import UserFacingError
 from core.schedule_spec import MAX_EVERY_MINUTES, ScheduleSpec
 
@@ -31,6 +32,7 @@ SETUP_BUTTON = "Schedule backups"
 RUN_NOW_BUTTON, ADJUST_BUTTON = "Run backup now", "Adjust schedule"
 
 STATUS_LINES = 40  # an overview lists at most this many schedules and jobs, then says how many more
+OVERVIEW_CHARS = 3800  # and stays within an embed's description (4,096) with that last line
 PREFECT_DOWN = (
     "I cannot reach the Prefect server{where}: nothing was changed. Ask whoever runs guildflow to start it "
     "(or check PREFECT_API_URL where `guildflow bot` runs), then try again."
@@ -54,15 +56,41 @@ DESCRIPTIONS = {
     "backups status": "This channel's backup schedules, and a button to set one",
     "backups disable": "Stop this channel's backups (the schedule is kept, paused)",
     "backups now": "Back up to this channel right away",
+    "summaries": "AI summaries of this channel, on a schedule run by Prefect",
+    "summaries schedule": "Summarise this channel on a schedule (to this channel unless `to` says where)",
+    "summaries list": "This server's summary schedules",
+    "summaries pause": "Pause a summary schedule (kept, with who paused it)",
+    "summaries resume": "Resume a paused summary schedule",
+    "summaries remove": "Delete a summary schedule (pause keeps it)",
+    "jobs": "One-off jobs with reminders, run by Prefect",
+    "jobs schedule": "Run something once, in a while or at a time, with reminders in this channel",
+    "jobs list": "This server's pending jobs and the time left",
+    "jobs cancel": "Cancel a job and its pending reminders",
     "status": "This server's guildflow schedules and jobs: next runs, last outcomes, pauses",
 }
-
-
-@dataclass(frozen=True)
-class Button:
-    custom_id: str
-    label: str
-    primary: bool = False
+# What the options of those commands say (Discord shows them as the option's description, at most 100 characters).
+OPTION_HELP = {
+    "kind": "every (minutes), daily, weekly, monthly, cron or once",
+    "time": "every: minutes; daily: 09:00; weekly: mon,fri 09:00; monthly: 31 08:00; cron: 0 */6 * * *",
+    "timezone": "IANA time zone of the time, e.g. Europe/Berlin (default UTC)",
+    "length": "brief, detailed or comprehensive",
+    "window": "since-last (default), or the last N hours/days: 6h, 24h, 7d",
+    "action_items": "list action items (owner, due date)",
+    "technical_terms": "list jargon with one-line definitions",
+    "include_bots": "summarise bots' messages too",
+    "min_messages": "with fewer messages than this, skip (deliver nothing); default 5",
+    "title": "the summary's title (default: Summary of #channel)",
+    "to": "where to deliver, comma-separated (default this channel): discord:ID, webhook:URL, email:ADDR",
+    "schedule": "the schedule's slug, as /summaries list shows it",
+    "confirm": "true to really delete it (pause keeps it)",
+    "action": "what to run: post-message (the text, here) or playerdata-export (this server, here)",
+    "in": "in a duration, e.g. 2h30m, 90m, 1d (or give at)",
+    "at": "at a local time, YYYY-MM-DD HH:MM (or give in)",
+    "reminders": "reminders before it, in this channel, e.g. 30m,5m,1m",
+    "text": "what the job posts and its reminders say",
+    "job": "the job's id, as /jobs list shows it",
+}
+JOB_ACTIONS = ("post-message", "playerdata-export")  # what a member can start from Discord, for this channel
 
 
 @dataclass(frozen=True)
@@ -167,13 +195,15 @@ class ScheduleLine:
     when: str  # "every 60 minutes", "in 2 h (at 18:00 UTC)"
     state: str  # "active", or "paused: why"
     next_run: str  # "<t:...:R>" or "none scheduled"
-    last_outcome: str  # "Completed <t:...:R>", "Failed: why", "none yet"
+    last_outcome: str = ""  # "Completed <t:...:R>", "Failed: why", "none yet"; "" when it has none (a job)
+    note: str = ""  # anything else worth a glance ("reminders left: 30m, 5m")
 
     def text(self) -> str:
         icon = "🟢" if self.state == "active" else "⏸️"
         head = f"{icon} **{self.name}** · {self.when}"
         state = "" if self.state == "active" else f"\n  {self.state}"
-        return f"{head}{state}\n  next: {self.next_run} · last: {self.last_outcome}"
+        parts = [f"next: {self.next_run}"] + [f"last: {self.last_outcome}"] * bool(self.last_outcome)
+        return f"{head}{state}\n  " + " · ".join(parts + [self.note] * bool(self.note))
 
 
 @dataclass(frozen=True)
@@ -185,21 +215,23 @@ class Section:
     empty: str  # what to say when there is nothing, and how to make one
 
 
-def overview(sections: Iterable[Section], limit: int = STATUS_LINES) -> str:
-    """The status overview: every section, at most `limit` lines in all, then how many were left out."""
-    parts, shown, hidden = [], 0, 0
+def overview(sections: Iterable[Section], limit: int = STATUS_LINES, max_chars: int = OVERVIEW_CHARS) -> str:
+    """The status overview: every section, at most `limit` lines and about `max_chars` characters in all (what an
+    embed holds), then how many were left out: never cut off silently."""
+    parts, shown, hidden, size = [], 0, 0, 0
     for section in sections:
-        parts.append(f"__{section.title}__")
-        if not section.lines:
-            parts.append(section.empty)
+        head = [f"__{section.title}__"] + ([section.empty] if not section.lines else [])
+        parts += head
+        size += sum(len(part) + 1 for part in head)
         for line in section.lines:
-            if shown < limit:
-                parts.append(line.text())
-                shown += 1
+            text = line.text()
+            if shown < limit and size + len(text) <= max_chars:
+                parts.append(text)
+                shown, size = shown + 1, size + len(text) + 1
             else:
                 hidden += 1
     if hidden:
-        parts.append(f"… and {hidden} more (`guildflow schedules status` lists them all)")
+        parts.append(f"… and {hidden} more (`guildflow schedules status` and `guildflow job list` list them all)")
     return "\n".join(parts)
 
 

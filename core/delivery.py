@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal, get_args
 
 from core.errors import UserFacingError
@@ -61,6 +61,16 @@ class MessageField:
 
 
 @dataclass(frozen=True)
+class Button:
+    """A button under a message, answered by guildflow's bot (core.bot_ui custom ids). Only messages the bot posts
+    itself can carry one: other destinations (webhooks, email, files) leave buttons out."""
+
+    custom_id: str
+    label: str
+    primary: bool = False
+
+
+@dataclass(frozen=True)
 class Message:
     """One thing to deliver. body is Markdown; a destination renders it in its own way (a Discord embed, an
     email's text and HTML parts, a JSON document, a .md file) and splits it where its limits require, never
@@ -72,6 +82,7 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
     url: str = ""  # where the title links to, if anywhere
     footer: str = ""
+    buttons: tuple[Button, ...] = ()  # shown under the last part, where the destination can (see Button)
 
     @property
     def digest(self) -> str:
@@ -227,4 +238,16 @@ def message_files_to_delete(names: Iterable[str], keep: int) -> list[str]:
     names = list(names)
     stems = sorted({match["stem"] for name in names if (match := _MESSAGE_FILE.fullmatch(name))})
     old = stems[: max(len(stems) - keep, 0)]
+    return sorted(name for name in names if any(name.startswith(f"{stem}.") for stem in old))
+
+
+def message_files_older_than(names: Iterable[str], cutoff: datetime) -> list[str]:
+    """The files of the messages (in a file destination's folder) delivered before cutoff (UTC); others are left."""
+    names = list(names)
+    old = {
+        match["stem"]
+        for name in names
+        if (match := _MESSAGE_FILE.fullmatch(name))
+        and datetime.strptime(match["stem"][:20], "%Y-%m-%dT%H-%M-%SZ").replace(tzinfo=timezone.utc) < cutoff
+    }
     return sorted(name for name in names if any(name.startswith(f"{stem}.") for stem in old))

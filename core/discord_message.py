@@ -11,10 +11,10 @@ than the characters Discord counts, so a post within them is within Discord's li
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from core.delivery import Attachment, Message, MessageField
+from core.delivery import Attachment, Button, Message, MessageField
 from core.errors import UserFacingError
 
 CONTENT_LIMIT = 2000
@@ -75,6 +75,7 @@ class DiscordPost:
     content: str = ""
     embeds: tuple[DiscordEmbed, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    buttons: tuple[Button, ...] = ()  # the message's buttons, on its last post
 
 
 def discord_posts(message: Message, format: str, upload_cap: int) -> list[DiscordPost]:
@@ -91,14 +92,16 @@ def discord_posts(message: Message, format: str, upload_cap: int) -> list[Discor
     groups = _file_groups(message.attachments, upload_cap)
     if not posts and not groups:
         raise DiscordMessageError("the message is empty: there is nothing to post to Discord")
-    if not groups:
-        return posts
-    first, *rest = groups
-    if posts:
-        posts[-1] = DiscordPost(posts[-1].content, posts[-1].embeds, first)
-    else:
-        posts = [DiscordPost("", (), first)]
-    return posts + [DiscordPost(f"(continued: {', '.join(item.name for item in group)})", (), group) for group in rest]
+    if groups:
+        first, *rest = groups
+        if posts:
+            posts[-1] = DiscordPost(posts[-1].content, posts[-1].embeds, first)
+        else:
+            posts = [DiscordPost("", (), first)]
+        posts += [DiscordPost(f"(continued: {', '.join(item.name for item in group)})", (), group) for group in rest]
+    if message.buttons:
+        posts[-1] = replace(posts[-1], buttons=message.buttons)
+    return posts
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args
 
-from core.delivery import Attachment, Destination, Message
+from core.delivery import Attachment, Button, Destination, Message
 from core.parameters import given
 from core.playerdata import ExportPlan, ExportType, PlayerDataError, _mib, is_guild_id, iso_utc
 
@@ -145,9 +145,10 @@ def export_message(
     return "\n".join(lines)
 
 
-def export_post(text: str, plan: ExportPlan) -> Message:
-    """The message an export is posted as: the text (export_message) with the file(s)."""
-    return Message("", text, attachments=tuple(Attachment(file.name, file.content) for file in plan.files))
+def export_post(text: str, plan: ExportPlan, buttons: tuple[Button, ...] = ()) -> Message:
+    """The message an export is posted as: the text (export_message) with the file(s), and buttons (export_buttons)."""
+    files = tuple(Attachment(file.name, file.content) for file in plan.files)
+    return Message("", text, attachments=files, buttons=buttons)
 
 
 def size_line(plan: ExportPlan) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import io
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -25,8 +25,8 @@ import discord.webhook.async_
 from pydantic import SecretStr
 
 from core.collection import CollectionWindow, Cursors, in_window
+from core.delivery import Button, Message, discord_webhook_parts
 from core.delivery import Destination as CoreDestination
-from core.delivery import Message, discord_webhook_parts
 from core.discord_markdown import unescape_discord_markdown
 from core.discord_message import DiscordMessageError, DiscordPost, discord_posts
 from core.models import DiscordMessage, Embed
@@ -283,7 +283,7 @@ class DiscordDelivery:
     async def _post_as_bot(self, channel: discord.PartialMessageable, item: DiscordPost, nonce: str) -> int:
         needs = _permissions_needed(item)
         with _delivery_errors(f"posting to Discord channel {channel.id}", channel.id, needs=needs):
-            sent = await channel.send(**_message_arguments(item), nonce=nonce)
+            sent = await channel.send(**_message_arguments(item, as_bot=True), nonce=nonce)
         return sent.id
 
     async def _post_through_webhook(self, webhook: discord.Webhook, item: DiscordPost) -> int:
@@ -354,9 +354,12 @@ class DiscordDelivery:
             raise DeliveryError(str(error)) from None
 
 
-def _message_arguments(item: DiscordPost) -> dict[str, Any]:
-    """discord.py's send() arguments for one post (no mentions: a message never pings anyone)."""
+def _message_arguments(item: DiscordPost, *, as_bot: bool = False) -> dict[str, Any]:
+    """discord.py's send() arguments for one post (no mentions: a message never pings anyone); as the bot, with its
+    buttons (a webhook's message cannot carry them)."""
     arguments: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+    if as_bot and item.buttons:
+        arguments["view"] = buttons_view(item.buttons)
     if item.content:
         arguments["content"] = item.content
     if item.embeds:
@@ -364,6 +367,17 @@ def _message_arguments(item: DiscordPost) -> dict[str, Any]:
     if item.attachments:
         arguments["files"] = [discord.File(io.BytesIO(file.content), filename=file.name) for file in item.attachments]
     return arguments
+
+
+def buttons_view(buttons: Iterable[Button]) -> discord.ui.View:
+    """Buttons under a message (only the bot's own messages can carry them). guildflow's bot answers them by custom
+    id, so the view is stopped: discord.py keeps no copy to dispatch to."""
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        style = discord.ButtonStyle.primary if button.primary else discord.ButtonStyle.secondary
+        view.add_item(discord.ui.Button(custom_id=button.custom_id, label=button.label, style=style))
+    view.stop()
+    return view
 
 
 def _permissions_needed(item: DiscordPost) -> str:

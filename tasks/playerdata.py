@@ -14,6 +14,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from bookkeeping.history import next_run_of
+from core.bot_ui import export_buttons
 from core.delivery import Message
 from core.playerdata import (
     COPY_INDEX,
@@ -119,7 +120,8 @@ def message_to_post(
     """The export's message: what, when, how big, the next export; with the file(s)."""
     guilds = [target.guild_id] if target.guild_id else list(player_data.guilds)
     names = [player_data.guilds.get(guild, "Unknown") for guild in guilds]
-    return export_post(export_message(target, plan, exported_at, names, next_at, degraded), plan)
+    buttons = export_buttons(target.slug) if target.channel_id else ()
+    return export_post(export_message(target, plan, exported_at, names, next_at, degraded), plan, buttons)
 
 
 @task(name="compare with the previous copy", cache_policy=NO_CACHE, persist_result=False)
@@ -156,6 +158,13 @@ def keep_local_copy(plan: ExportPlan, folder: Path, keep: int, keep_last_good: b
             (folder / name).unlink(missing_ok=True)
     write_atomically(folder / COPY_INDEX, copy_index(kept for kept in exports if kept not in doomed))
     return written
+
+
+def surplus_copies(folder: Path, keep: int, keep_last_good: bool = True) -> list[Path]:
+    """The files of the exports in a copy folder beyond what keep_local_copy keeps (for the cleanup flow: a keep
+    count lowered since, or copies left by hand)."""
+    doomed = exports_to_delete(_kept_exports(folder), keep, keep_last_good)
+    return [folder / name for export in doomed for name in export.names]
 
 
 def _kept_exports(folder: Path, known: dict[str, KeptExport] | None = None) -> list[KeptExport]:

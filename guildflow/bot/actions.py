@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
 
-from core.bot_ui import OTHER_GUILD, BackupConfirmation, ScheduleLine, Section
+from core.bot_ui import OTHER_GUILD, BackupConfirmation, ScheduleLine, Section, disabled_text
 from core.errors import UserFacingError
+from core.jobs import format_duration, format_remaining
 from core.playerdata import PlayerDataError, encode, outline_player_data, plan_export, server_export
 from core.playerdata_export import DEPLOYMENT, FLOW_NAME, ExportTarget, check_channel_allowed, size_line
 from core.run_stats import RunRecord, failure_summary
@@ -59,10 +60,7 @@ def prefect_errors_translated(work: Callable[[], T]) -> Callable[[], T]:
 
 def backup_target(guild_id: str, channel_id: str, export_type: str) -> ExportTarget:
     """This channel's export target: a server export holds this guild, an `all` export every guild."""
-    try:
-        return ExportTarget.validated(export_type, guild_id if export_type == "server" else None, channel_id)
-    except PlayerDataError as error:
-        raise UserFacingError(str(error)) from None
+    return ExportTarget.validated(export_type, guild_id if export_type == "server" else None, channel_id)
 
 
 def target_of_slug(slug: str, guild_id: str, channel_guild: ChannelGuild) -> ExportTarget:
@@ -82,10 +80,8 @@ def schedule_backups(
     """Back up `target` every `minutes` (the first run at once), or with 0 turn its schedule off; what to tell."""
     from bookkeeping.schedules import ScheduleDefinition, save_schedule
 
-    _check_allowed(settings, target)
+    check_channel_allowed(target, settings.playerdata_all_channel_ids)
     if minutes == 0:
-        from core.bot_ui import disabled_text
-
         found = disable_backups(target, changed_by)
         return disabled_text(target.channel_id or "", target.export_type, found)
     spec = spec_from_words("every", str(minutes), now=datetime.now(timezone.utc))
@@ -118,7 +114,7 @@ def back_up_now(settings: Settings, target: ExportTarget, asked_by: str) -> str:
 
     from bookkeeping.schedules import check_deployment
 
-    _check_allowed(settings, target)
+    check_channel_allowed(target, settings.playerdata_all_channel_ids)
     check_deployment(DEPLOYMENT)
     run = cast(FlowRun, run_deployment(DEPLOYMENT, parameters=target.parameters, timeout=0, tags=["discord"]))
     return (
@@ -171,8 +167,8 @@ def _backups_of_guild(
 
 
 def status_overview(guild_id: str, channel_guild: ChannelGuild) -> list[Section]:
-    """Every section of `/status` for this guild (summaries and jobs add theirs here)."""
-    return [backup_statuses(guild_id, channel_guild)]
+    """Every section of `/status` for this guild: backups, summaries, jobs."""
+    return [backup_statuses(guild_id, channel_guild), summary_statuses(guild_id), job_statuses(guild_id)]
 
 
 def estimate_export(settings: Settings, target: ExportTarget) -> tuple[int | None, str, str]:
@@ -198,13 +194,6 @@ def estimate_export(settings: Settings, target: ExportTarget) -> tuple[int | Non
     return guilds, size_line(plan), plan.warning
 
 
-def _check_allowed(settings: Settings, target: ExportTarget) -> None:
-    try:
-        check_channel_allowed(target, settings.playerdata_all_channel_ids)
-    except PlayerDataError as error:
-        raise UserFacingError(str(error)) from None
-
-
 def _relative(moment: datetime) -> str:
     return f"<t:{int(moment.timestamp())}:R>"
 
@@ -216,3 +205,154 @@ def _last_outcome(last: RunRecord | None) -> str:
     at = f" {_relative(when)}" if when else ""
     reason = f": {failure_summary(last.message, 200)}" if last.failed else ""
     return f"{last.state_name}{at}{reason}"
+
+
+# --- summaries ------------------------------------------------------------------------------------------------
+
+
+def schedule_summary(
+    guild_id: str,
+    channel_id: str,
+    channel_guild: ChannelGuild,
+    when: tuple[str, str, str],
+    options: dict[str, Any],
+    to: str,
+) -> str:
+    """Summarise this channel on a schedule (when: kind, time, zone), delivered to `to` (comma-separated
+    destinations) or this channel; what to tell."""
+    from bookkeeping.history import next_run
+    from bookkeeping.summaries import save_summary_schedule
+    from core.summaries import SummaryRequest
+
+    destinations = [part.strip() for part in to.split(",") if part.strip()] or [f"discord:{channel_id}"]
+    request = SummaryRequest.validated(guild_id, [channel_id], destinations, **options)
+    _check_channels_here(request.destinations, guild_id, channel_guild)
+    kind, time_text, zone = when
+    now = datetime.now(timezone.utc)
+    spec = spec_from_words(kind, time_text, zone or "UTC", now=now)
+    schedule = save_summary_schedule(request, spec)
+    first = next_run(schedule, now)
+    return (
+        f"✅ Summary schedule `{schedule.slug}` saved: {request.describe()}, {spec.describe()}. "
+        f"First run: {_relative(first) if first else 'none scheduled'}. It lives on the Prefect server, so it "
+        "survives restarts; `/summaries pause` or `remove` stops it."
+    )
+
+
+def summary_statuses(guild_id: str) -> Section:
+    """This guild's summary schedules for the status overview."""
+    from bookkeeping.history import schedule_statuses
+    from core.summaries import FLOW_NAME as SUMMARY_FLOW
+
+    lines = [
+        ScheduleLine(
+            name=f"`{status.schedule.slug}`: summary of "
+            + ", ".join(f"<#{channel}>" for channel in status.schedule.definition.parameters.get("channel_ids", [])),
+            when=status.schedule.definition.spec.describe(),
+            state=status.schedule.state(),
+            next_run=_relative(status.next_run) if status.next_run else "none scheduled",
+            last_outcome=_last_outcome(status.stats.last_run),
+        )
+        for status in schedule_statuses(target=SUMMARY_FLOW, guild=guild_id)
+    ]
+    return Section("Summaries", tuple(lines), "No summary schedules yet: `/summaries schedule` sets one.")
+
+
+def change_summary(guild_id: str, slug: str, change: str, who: str) -> str:
+    """Pause, resume or remove this guild's summary schedule `slug`; what to tell."""
+    from bookkeeping.schedules import pause_schedule, read_schedule, remove_schedule, resume_schedule
+    from core.summaries import FLOW_NAME as SUMMARY_FLOW
+
+    schedule = read_schedule(slug.strip())
+    if schedule is None or schedule.definition.target != SUMMARY_FLOW:
+        raise UserFacingError(f"there is no summary schedule {slug!r}: `/summaries list` shows this server's")
+    if schedule.definition.guild != guild_id:
+        raise GuildMismatch()
+    if change == "pause":
+        pause_schedule(schedule.slug, f"paused from Discord by {who}")
+        return f"⏸️ Summary schedule `{schedule.slug}` paused (kept: `/summaries resume` starts it again)."
+    if change == "resume":
+        resume_schedule(schedule.slug)
+        return f"▶️ Summary schedule `{schedule.slug}` resumed: {schedule.definition.spec.describe()}."
+    remove_schedule(schedule.slug)
+    return f"🗑️ Summary schedule `{schedule.slug}` removed (its past runs stay in Prefect's history)."
+
+
+def _check_channels_here(destinations: tuple[str, ...], guild_id: str, channel_guild: ChannelGuild) -> None:
+    """A command here may only post to this server's channels."""
+    from core.delivery import Destination
+
+    for text in destinations:
+        destination = Destination.parse(text)
+        if destination.kind == "discord" and channel_guild(destination.target) != guild_id:
+            raise UserFacingError(
+                f"<#{destination.target}> is not a channel of this server: a schedule made here posts only to this "
+                "server's channels (or to a webhook:, email: or file: destination)"
+            )
+
+
+# --- jobs -----------------------------------------------------------------------------------------------------
+
+
+def schedule_job_here(
+    guild_id: str, channel_id: str, action: str, when: tuple[str, str, str], reminders: str, text: str
+) -> str:
+    """A one-off job for this channel (when: in, at, zone), its reminders posted here; what to tell."""
+    from bookkeeping.jobs import schedule_job
+    from core.jobs import JobError, describe_when, job_spec
+
+    run_in, at, zone = when
+    if action == "post-message":
+        if not text.strip():
+            raise JobError("post-message needs the text to post: give `text`")
+        payload: dict[str, Any] = {"text": text}
+    else:
+        payload = dict(backup_target(guild_id, channel_id, "server").parameters)
+    now = datetime.now(timezone.utc)
+    spec = job_spec(
+        action,
+        now=now,
+        run_in=run_in or None,
+        at=at or None,
+        timezone_name=zone or "UTC",
+        payload=payload,
+        reminders=reminders,
+        reminder_text=text,
+        destinations=[f"discord:{channel_id}"],
+        description=text.strip()[:100],
+        guild=guild_id,
+    )
+    job = schedule_job(spec)
+    made = "scheduled" if job.created else "was already scheduled (nothing new made)"
+    left = ", ".join(format_duration(spec.at - r.at) for r in job.reminders_left) or "none"
+    return (
+        f"✅ Job `{job.id}` {made}: {spec.title()}, {describe_when(spec.at, spec.timezone, now)} "
+        f"({_relative(spec.at)}); reminders before it: {left}. `/jobs cancel job:{job.id}` cancels it."
+    )
+
+
+def job_statuses(guild_id: str) -> Section:
+    """This guild's pending jobs, soonest first, for the status overview."""
+    from bookkeeping.jobs import list_jobs
+
+    now = datetime.now(timezone.utc)
+    lines = tuple(
+        ScheduleLine(
+            name=f"job `{job.id}`: {job.spec.title()}",
+            when=f"in {format_remaining(job.spec.at - now)}" if job.spec.at > now else "due, waiting for a worker",
+            state="active",
+            next_run=_relative(job.spec.at),
+            note="reminders left: "
+            + (", ".join(format_duration(job.spec.at - r.at) for r in job.reminders_left) or "none"),
+        )
+        for job in list_jobs(guild=guild_id)
+    )
+    return Section("Jobs", lines, "No pending jobs: `/jobs schedule` makes one.")
+
+
+def cancel_job_here(guild_id: str, job_id: str) -> str:
+    """Cancel this guild's job (another guild's is "no job" here: its existence is not told)."""
+    from bookkeeping.jobs import cancel_job
+
+    job = cancel_job(job_id.strip(), guild=guild_id)
+    return f"🛑 Job `{job.id}` cancelled with its pending reminders: {job.spec.title()}."

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import discord
 import yarl
@@ -24,6 +24,8 @@ from core.bot_ui import (
     INTERVAL_HINT,
     INTERVAL_INPUT,
     INTERVAL_LABEL,
+    JOB_ACTIONS,
+    OPTION_HELP,
     TYPE_CHOICES,
     TYPE_INPUT,
     TYPE_LABEL,
@@ -31,6 +33,7 @@ from core.bot_ui import (
     Answer,
     BackupConfirmation,
     custom_id,
+    disabled_text,
     not_admin_text,
     overview,
     parse_custom_id,
@@ -42,17 +45,17 @@ from core.bot_ui import (
 )
 from core.errors import UserFacingError
 from core.playerdata_export import ExportTarget
-from core.schedule_spec import MAX_EVERY_MINUTES
+from core.schedule_spec import KINDS, MAX_EVERY_MINUTES
+from core.summaries import DEFAULT_MIN_MESSAGES, SINCE_LAST, SummaryLength
 from guildflow.bot import actions
 from guildflow.settings import Settings
-from integrations.discord_api import RebasedHTTPClient
+from integrations.discord_api import RebasedHTTPClient, buttons_view
 
 log = logging.getLogger("guildflow.bot")
 
 PREFECT_WITHIN = 60.0  # s: a deferred answer waits this long for Prefect, then says it did not answer
-MODAL_STATUS_WITHIN = 2.0  # s: the modal must open within Discord's 3 s, with or without the current status
+MODAL_STATUS_WITHIN = 1.5  # s: the modal must open within Discord's 3 s, with or without the current status
 DISCORD_CONTENT = 2000
-EMBED_DESCRIPTION = 4096
 
 
 class GuildflowBot(discord.Client):
@@ -78,10 +81,7 @@ class GuildflowBot(discord.Client):
     async def on_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """A bug in a command: the member is told so (never Discord's silent "This interaction failed")."""
         log.error("command %s failed", getattr(interaction.command, "qualified_name", "?"), exc_info=error)
-        if interaction.response.is_done():
-            await interaction.edit_original_response(content=UNEXPECTED, embed=None, view=None)
-        else:
-            await interaction.response.send_message(UNEXPECTED, ephemeral=True)
+        await tell_unexpected(interaction)
 
     # --- helpers for the handlers ----------------------------------------------------------------------
 
@@ -123,8 +123,10 @@ class GuildflowBot(discord.Client):
         outcome = await self.off_loop(work)
         await interaction.edit_original_response(**message_arguments(outcome))
 
-    async def off_loop(self, work: Callable[[], Answer | str], within: float = PREFECT_WITHIN) -> Answer:
-        """The work's answer, or the message that says why there is none (Prefect down, bad input, a bug)."""
+    async def off_loop(self, work: Callable[[], Answer | str], within: float | None = None) -> Answer:
+        """The work's answer, or the message that says why there is none (Prefect down or slower than `within`
+        seconds, default PREFECT_WITHIN; bad input; a bug)."""
+        within = within or PREFECT_WITHIN
         try:
             done = await asyncio.wait_for(asyncio.to_thread(actions.prefect_errors_translated(work)), within)
         except actions.PrefectUnreachable as error:
@@ -151,7 +153,15 @@ class GuildflowBot(discord.Client):
         parsed = parse_custom_id(str(data.get("custom_id", "")))
         if parsed is None:
             return  # not one of ours
-        action, argument = parsed
+        try:
+            await self.on_component(interaction, *parsed, data)
+        except Exception:
+            log.exception("a button or modal failed")
+            await tell_unexpected(interaction)
+
+    async def on_component(
+        self, interaction: discord.Interaction, action: str, argument: str, data: dict[str, Any]
+    ) -> None:
         guild_id = str(interaction.guild_id or "")
         channel_id = str(interaction.channel_id or "")
         who = interaction.user.name
@@ -201,9 +211,9 @@ class GuildflowBot(discord.Client):
 
 
 def add_commands(bot: GuildflowBot) -> None:
-    """/backups schedule|status|disable|now and /status, each answered through bot.answer."""
+    """/backups schedule|status|disable|now, /summaries, /jobs and /status, each answered through bot.answer."""
     backups = app_commands.Group(name="backups", description=DESCRIPTIONS["backups"], guild_only=True)
-    types = [app_commands.Choice(name=name, value=name) for name in TYPE_CHOICES]
+    types = _choices(*TYPE_CHOICES)
 
     def here(interaction: discord.Interaction, export_type: str) -> ExportTarget:
         return actions.backup_target(str(interaction.guild_id), str(interaction.channel_id), export_type)
@@ -236,8 +246,6 @@ def add_commands(bot: GuildflowBot) -> None:
     @app_commands.describe(type=TYPE_LABEL)
     @app_commands.choices(type=types)
     async def disable(interaction: discord.Interaction, type: str = "server") -> None:
-        from core.bot_ui import disabled_text
-
         who = interaction.user.name
 
         def turn_off() -> str:
@@ -264,7 +272,133 @@ def add_commands(bot: GuildflowBot) -> None:
         )
 
     bot.tree.add_command(backups)
+    bot.tree.add_command(summaries_group(bot))
+    bot.tree.add_command(jobs_group(bot))
     bot.tree.add_command(overview_command)
+
+
+def _choices(*names: str) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=name, value=name) for name in names]
+
+
+def summaries_group(bot: GuildflowBot) -> app_commands.Group:
+    """/summaries schedule|list|pause|resume|remove: summaries of the channel the command is used in."""
+    group = app_commands.Group(name="summaries", description=DESCRIPTIONS["summaries"], guild_only=True)
+    summary_options = ("kind", "time", "timezone", "length", "window", "action_items", "technical_terms")
+    helps = {name: OPTION_HELP[name] for name in (*summary_options, "include_bots", "min_messages", "title", "to")}
+
+    @group.command(name="schedule", description=DESCRIPTIONS["summaries schedule"])
+    @app_commands.describe(**helps)
+    @app_commands.choices(kind=_choices(*KINDS), length=_choices(*get_args(SummaryLength)))
+    async def schedule(
+        interaction: discord.Interaction,
+        kind: str,
+        time: str,
+        timezone: str = "UTC",
+        length: str = "detailed",
+        window: str = SINCE_LAST,
+        action_items: bool = False,
+        technical_terms: bool = False,
+        include_bots: bool = False,
+        min_messages: app_commands.Range[int, 1, 100_000] = DEFAULT_MIN_MESSAGES,
+        title: str = "",
+        to: str = "",
+    ) -> None:
+        guild_id, channel_id = str(interaction.guild_id), str(interaction.channel_id)
+        options: dict[str, Any] = {
+            "window": window,
+            "length": length,
+            "action_items": action_items,
+            "technical_terms": technical_terms,
+            "include_bots": include_bots,
+            "min_messages": min_messages,
+            "title": title,
+        }
+        await bot.answer(
+            interaction,
+            lambda: actions.schedule_summary(
+                guild_id, channel_id, bot.channel_guild, (kind, time, timezone), options, to
+            ),
+            changes=True,
+        )
+
+    @group.command(name="list", description=DESCRIPTIONS["summaries list"])
+    async def list_(interaction: discord.Interaction) -> None:
+        guild_id = str(interaction.guild_id)
+        await bot.answer(interaction, lambda: overview([actions.summary_statuses(guild_id)]), changes=False)
+
+    def change(name: str) -> Any:
+        @group.command(name=name, description=DESCRIPTIONS[f"summaries {name}"])
+        @app_commands.describe(schedule=OPTION_HELP["schedule"])
+        async def command(interaction: discord.Interaction, schedule: str) -> None:
+            guild_id, who = str(interaction.guild_id), interaction.user.name
+            await bot.answer(interaction, lambda: actions.change_summary(guild_id, schedule, name, who), changes=True)
+
+        return command
+
+    change("pause")
+    change("resume")
+
+    @group.command(name="remove", description=DESCRIPTIONS["summaries remove"])
+    @app_commands.describe(schedule=OPTION_HELP["schedule"], confirm=OPTION_HELP["confirm"])
+    async def remove(interaction: discord.Interaction, schedule: str, confirm: bool = False) -> None:
+        guild_id, who = str(interaction.guild_id), interaction.user.name
+
+        def removed() -> str:
+            if not confirm:
+                return f"Removing `{schedule}` deletes it: run it again with `confirm:True`, or pause it instead."
+            return actions.change_summary(guild_id, schedule, "remove", who)
+
+        await bot.answer(interaction, removed, changes=True)
+
+    return group
+
+
+def jobs_group(bot: GuildflowBot) -> app_commands.Group:
+    """/jobs schedule|list|cancel: one-off jobs of this server, posting (and reminding) in this channel."""
+    group = app_commands.Group(name="jobs", description=DESCRIPTIONS["jobs"], guild_only=True)
+    helps = {name: OPTION_HELP[name] for name in ("action", "at", "timezone", "reminders", "text")}
+
+    @group.command(name="schedule", description=DESCRIPTIONS["jobs schedule"])
+    @app_commands.describe(**helps, run_in=OPTION_HELP["in"])
+    @app_commands.choices(action=_choices(*JOB_ACTIONS))
+    @app_commands.rename(run_in="in")
+    async def schedule(
+        interaction: discord.Interaction,
+        action: str,
+        run_in: str = "",
+        at: str = "",
+        timezone: str = "UTC",
+        reminders: str = "",
+        text: str = "",
+    ) -> None:
+        guild_id, channel_id = str(interaction.guild_id), str(interaction.channel_id)
+        await bot.answer(
+            interaction,
+            lambda: actions.schedule_job_here(guild_id, channel_id, action, (run_in, at, timezone), reminders, text),
+            changes=True,
+        )
+
+    @group.command(name="list", description=DESCRIPTIONS["jobs list"])
+    async def list_(interaction: discord.Interaction) -> None:
+        guild_id = str(interaction.guild_id)
+        await bot.answer(interaction, lambda: overview([actions.job_statuses(guild_id)]), changes=False)
+
+    @group.command(name="cancel", description=DESCRIPTIONS["jobs cancel"])
+    @app_commands.describe(job=OPTION_HELP["job"])
+    async def cancel(interaction: discord.Interaction, job: str) -> None:
+        guild_id = str(interaction.guild_id)
+        await bot.answer(interaction, lambda: actions.cancel_job_here(guild_id, job), changes=True)
+
+    return group
+
+
+async def tell_unexpected(interaction: discord.Interaction) -> None:
+    """After a bug: the member is told (never Discord's silent "This interaction failed")."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(content=UNEXPECTED, embed=None, view=None)
+    else:
+        await interaction.response.send_message(UNEXPECTED, ephemeral=True)
 
 
 def confirmation(outcome: BackupConfirmation | str) -> Answer:
@@ -294,11 +428,8 @@ def backup_modal(export_type: str, minutes: str, status: str) -> discord.ui.Moda
 
 def message_arguments(answer: Answer) -> dict[str, Any]:
     """The edit that shows the answer: as content, or as an embed when longer than a message's 2,000 characters."""
-    view = discord.ui.View(timeout=None)
-    for button in answer.buttons:
-        style = discord.ButtonStyle.primary if button.primary else discord.ButtonStyle.secondary
-        view.add_item(discord.ui.Button(custom_id=button.custom_id, label=button.label, style=style))
-    view.stop()  # handled by custom id in on_interaction, not kept by discord.py
+    view = buttons_view(answer.buttons)
     if len(answer.text) <= DISCORD_CONTENT:
         return {"content": answer.text, "embed": None, "view": view}
-    return {"content": None, "embed": discord.Embed(description=answer.text[:EMBED_DESCRIPTION]), "view": view}
+    # Only an overview is this long, and core.bot_ui.overview keeps it within an embed's 4,096 characters.
+    return {"content": None, "embed": discord.Embed(description=answer.text), "view": view}

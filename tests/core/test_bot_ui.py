@@ -102,6 +102,14 @@ def test_overview_lists_sections_and_says_how_many_were_left_out() -> None:
     assert "… and" not in overview([Section("Backups", (line,), "none")])
 
 
+def test_an_overview_fits_an_embed_whatever_it_holds() -> None:
+    long = ScheduleLine("x" * 300, "every 1 h", "paused: " + "why " * 100, "<t:1:R>", "Failed: " + "e" * 200)
+    text = overview([Section("Backups", (long,) * 39, "none"), Section("Jobs", (long,), "none")])
+    assert len(text) <= 4096
+    shown = text.count("x" * 300)
+    assert f"… and {40 - shown} more" in text and 0 < shown < 40
+
+
 def test_refusal_and_prefect_down_texts() -> None:
     assert "Manage Server" in not_admin_text([]) and "role" not in not_admin_text([])
     assert "**Backup admins**" in not_admin_text(["Backup admins"])

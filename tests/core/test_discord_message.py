@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.delivery import Attachment, Message, MessageField
+from core.delivery import Attachment, Button, Message, MessageField
 from core.discord_message import (
     BLANK,
     CONTENT_LIMIT,
@@ -228,3 +228,12 @@ def test_what_discord_cannot_take_is_refused_before_anything_is_posted() -> None
         discord_posts(Message("", "x", attachments=(Attachment("big.json", b"x" * (2 << 20)),)), "embed", 1 << 20)
     with pytest.raises(DiscordMessageError, match="the message is empty"):
         discord_posts(Message("", " \n "), "markdown", CAP)
+
+
+def test_buttons_go_on_the_last_post_only() -> None:
+    buttons = (Button("guildflow:backup-now:x", "Run backup now"),)
+    message = Message("", "word " * 1000, attachments=(Attachment("a.json", b"{}"),), buttons=buttons)
+    posts = discord_posts(message, "markdown", 10 * 1024 * 1024)
+    assert len(posts) > 1
+    assert [post.buttons for post in posts] == [()] * (len(posts) - 1) + [buttons]
+    assert discord_posts(Message("t", "b"), "embed", 1024)[-1].buttons == ()

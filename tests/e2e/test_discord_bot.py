@@ -7,6 +7,7 @@ of the bot's answers) and what Prefect holds (its REST API)."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -99,8 +100,8 @@ def bot(stack: PrefectStack, discord: DiscordBotEmulator) -> Iterator[RunningBot
     stop_bot(discord, running.service)
 
 
-def schedules(api: httpx.Client) -> dict[str, dict[str, Any]]:
-    response = api.get(f"/deployments/name/{DEPLOYMENT}")
+def schedules(api: httpx.Client, deployment: str = DEPLOYMENT) -> dict[str, dict[str, Any]]:
+    response = api.get(f"/deployments/name/{deployment}")
     response.raise_for_status()
     return {schedule["slug"]: schedule for schedule in response.json()["schedules"]}
 
@@ -127,7 +128,7 @@ ALL_SLUG = f"playerdata-all-{ADMIN_CHANNEL}"
 def test_the_bot_registers_its_commands_and_asks_for_the_guilds_intent_only(
     bot: RunningBot, discord: DiscordBotEmulator
 ) -> None:
-    assert set(discord.commands) == {"backups", "status"}
+    assert set(discord.commands) == {"backups", "summaries", "jobs", "status"}
     subcommands = {option["name"] for option in discord.commands["backups"]["options"]}
     assert subcommands == {"schedule", "status", "disable", "now"}
     assert discord.identified[-1] == 1  # GUILDS only: no message content, no members
@@ -151,6 +152,35 @@ def test_schedule_command_makes_a_real_schedule_whose_first_export_posts_at_once
     status = ask(discord, "backups status")
     assert status.ephemeral and f"server backups to <#{CHANNEL}>" in status.text and "🟢" in status.text
     assert status.buttons == {custom_id("backup-setup"): "Schedule backups"}
+
+
+def test_the_export_message_has_buttons_to_run_now_and_adjust_the_schedule(
+    bot: RunningBot, discord: DiscordBotEmulator, stack: PrefectStack, api: httpx.Client
+) -> None:
+    def export_messages() -> list[dict[str, Any]]:
+        return [m for m in discord.channel_messages(CHANNEL) if "playerData export" in m["content"]]
+
+    if not export_messages():  # run on its own: the schedule test's first export is not there
+        ask(discord, "backups schedule", {"interval": 60, "type": "server"})
+    message = wait_for(export_messages, "an export message", stack)[-1]
+    buttons = Reply("", False, message).buttons
+    assert buttons == {
+        custom_id("backup-now", SERVER_SLUG): "Run backup now",
+        custom_id("backup-adjust", SERVER_SLUG): "Adjust schedule",
+    }
+
+    adjust = discord.click(message, custom_id("backup-adjust", SERVER_SLUG), member=ADMIN, channel=CHANNEL)
+    modal = discord.reply(adjust).message
+    interval = [c["component"] for c in modal["components"] if c["type"] == 18][0]
+    assert interval["value"] == "60"  # the schedule's own interval, to adjust
+    reply = discord.reply(discord.submit_modal(adjust, {"interval": "30"}, member=ADMIN, channel=CHANNEL))
+    assert "Backups updated: every 30 min" in reply.text, reply.text
+    assert schedules(api)[SERVER_SLUG]["schedule"]["interval"] == 1800
+
+    posted_before = len(discord.posts)
+    now = discord.reply(discord.click(message, custom_id("backup-now", SERVER_SLUG), member=ADMIN, channel=CHANNEL))
+    assert now.ephemeral and "Backup started" in now.text, now.text
+    wait_for(lambda: len(discord.posts) > posted_before, "the export started with the button", stack)
 
 
 def test_button_modal_confirmation_sets_a_real_schedule(
@@ -249,6 +279,114 @@ def test_status_shows_only_this_guilds_schedules(
     assert here.ephemeral and f"<#{CHANNEL}>" in here.text and f"<#{OTHER_CHANNEL}>" not in here.text
     there = ask(discord, "status", channel=OTHER_CHANNEL)
     assert f"<#{OTHER_CHANNEL}>" in there.text and f"<#{CHANNEL}>" not in there.text
+
+
+SUMMARIES = "channel-summary/scheduled"
+SUMMARY_SLUG, OTHER_SUMMARY_SLUG = f"summary-{GUILD}-{CHANNEL}", f"summary-{OTHER_GUILD}-{OTHER_CHANNEL}"
+
+
+def test_summaries_schedule_list_pause_resume_remove(
+    bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client
+) -> None:
+    options = {
+        "kind": "daily",
+        "time": "09:00",
+        "timezone": "Europe/Berlin",
+        "length": "brief",
+        "action_items": True,
+        "min_messages": 3,
+        "title": "Daily digest",
+    }
+    made = ask(discord, "summaries schedule", options)
+    assert made.ephemeral and f"Summary schedule `{SUMMARY_SLUG}` saved" in made.text, made.text
+    assert "daily at 09:00 (Europe/Berlin)" in made.text and "survives restarts" in made.text
+    schedule = schedules(api, SUMMARIES)[SUMMARY_SLUG]
+    assert schedule["active"] and schedule["parameters"]["destinations"] == [f"discord:{CHANNEL}"]
+    assert schedule["parameters"]["length"] == "brief" and schedule["schedule"]["timezone"] == "Europe/Berlin"
+    assert schedule["parameters"]["extract_action_items"] and schedule["parameters"]["min_messages"] == 3
+    assert schedule["parameters"]["title"] == "Daily digest"
+
+    listed = ask(discord, "summaries list")
+    assert listed.ephemeral and f"`{SUMMARY_SLUG}`: summary of <#{CHANNEL}>" in listed.text, listed.text
+
+    paused = ask(discord, "summaries pause", {"schedule": SUMMARY_SLUG})
+    assert "paused" in paused.text and not schedules(api, SUMMARIES)[SUMMARY_SLUG]["active"]
+    assert "paused from Discord by alice" in ask(discord, "summaries list").text
+    resumed = ask(discord, "summaries resume", {"schedule": SUMMARY_SLUG})
+    assert "resumed" in resumed.text and schedules(api, SUMMARIES)[SUMMARY_SLUG]["active"]
+
+    kept = ask(discord, "summaries remove", {"schedule": SUMMARY_SLUG})
+    assert "confirm:True" in kept.text and SUMMARY_SLUG in schedules(api, SUMMARIES)
+    removed = ask(discord, "summaries remove", {"schedule": SUMMARY_SLUG, "confirm": True})
+    assert "removed" in removed.text and SUMMARY_SLUG not in schedules(api, SUMMARIES)
+
+
+def test_summaries_of_another_guild_are_refused(
+    bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client
+) -> None:
+    elsewhere = ask(discord, "summaries schedule", {"kind": "every", "time": "60"}, channel=OTHER_CHANNEL)
+    assert f"`{OTHER_SUMMARY_SLUG}` saved" in elsewhere.text, elsewhere.text
+    for command in ("summaries pause", "summaries remove"):
+        refused = ask(
+            discord, command, {"schedule": OTHER_SUMMARY_SLUG, **({"confirm": True} if "remove" in command else {})}
+        )
+        assert refused.ephemeral and "belongs to another server" in refused.text, refused.text
+    assert schedules(api, SUMMARIES)[OTHER_SUMMARY_SLUG]["active"]
+    crossed = ask(discord, "summaries schedule", {"kind": "daily", "time": "10:00", "to": f"discord:{OTHER_CHANNEL}"})
+    assert "is not a channel of this server" in crossed.text and SUMMARY_SLUG not in schedules(api, SUMMARIES)
+    assert OTHER_SUMMARY_SLUG not in ask(discord, "summaries list").text
+
+
+def job_id(reply: Reply) -> str:
+    match = re.search(r"Job `([0-9a-f]{12})`", reply.text)
+    assert match, reply.text
+    return match[1]
+
+
+def test_jobs_schedule_list_cancel(bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client) -> None:
+    options = {"action": "post-message", "in": "2h", "reminders": "30m,5m", "text": "Results are in"}
+    made = ask(discord, "jobs schedule", options)
+    assert made.ephemeral and "scheduled: Results are in" in made.text and "30m, 5m" in made.text, made.text
+    job = job_id(made)
+    runs = flow_runs(api, tags={"all_": [f"job:{job}"]})
+    assert len(runs) == 3 and all(run["state_type"] == "SCHEDULED" for run in runs)
+    assert {run["parameters"].get("guild") for run in runs if "job-action" in run["tags"]} == {str(GUILD)}
+
+    listed = ask(discord, "jobs list")
+    assert f"job `{job}`: Results are in" in listed.text and "reminders left: 30m, 5m" in listed.text, listed.text
+    assert re.search(r"· in 1h 5\dm|· in 2h", listed.text), listed.text  # the time left
+
+    overview = ask(discord, "status")
+    assert all(title in overview.text for title in ("__Backups__", "__Summaries__", "__Jobs__")), overview.text
+    assert f"job `{job}`" in overview.text
+
+    elsewhere = job_id(
+        ask(discord, "jobs schedule", {"action": "post-message", "in": "3h", "text": "there"}, channel=OTHER_CHANNEL)
+    )
+    refused = ask(discord, "jobs cancel", {"job": elsewhere})
+    assert refused.ephemeral and f"no job {elsewhere} in guild {GUILD}" in refused.text, refused.text
+    assert all(run["state_type"] == "SCHEDULED" for run in flow_runs(api, tags={"all_": [f"job:{elsewhere}"]}))
+    assert f"job `{elsewhere}`" not in ask(discord, "jobs list").text
+
+    cancelled = ask(discord, "jobs cancel", {"job": job})
+    assert "cancelled" in cancelled.text, cancelled.text
+    assert {run["state_type"] for run in flow_runs(api, tags={"all_": [f"job:{job}"]})} == {"CANCELLED"}
+    assert "No pending jobs" in ask(discord, "jobs list").text
+
+
+def test_a_backup_job_exports_this_server_here(bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client) -> None:
+    made = ask(discord, "jobs schedule", {"action": "playerdata-export", "at": "2099-06-01 12:00"})
+    job = job_id(made)
+    [run] = flow_runs(api, tags={"all_": [f"job:{job}", "job-action"]})
+    assert run["parameters"] == {"export_type": "server", "guild_id": str(GUILD), "channel_id": str(CHANNEL)}
+    assert "cancelled" in ask(discord, "jobs cancel", {"job": job}).text
+
+
+def test_a_job_needs_its_time_said_once(bot: RunningBot, discord: DiscordBotEmulator) -> None:
+    both = ask(discord, "jobs schedule", {"action": "post-message", "in": "2h", "at": "2030-01-01 10:00", "text": "x"})
+    assert both.ephemeral and "exactly one of" in both.text, both.text
+    non_admin = ask(discord, "jobs schedule", {"action": "post-message", "in": "2h", "text": "x"}, member=MEMBER)
+    assert "Only members with **Manage Server**" in non_admin.text
 
 
 def test_the_bot_restarted_between_commands_loses_nothing(

@@ -28,7 +28,7 @@ import json
 import re
 import secrets
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -157,10 +157,11 @@ class DiscordBotEmulator(DiscordEmulator):
 
     def wait_connected(self, timeout: float = 60, *, commands: bool = True) -> None:
         """Until a bot has identified (and, with commands, registered them): a bot that is ready for users."""
-        self._wait(lambda: self.sessions() > 0 and (bool(self.commands) or not commands), timeout, "a bot to connect")
+        ready = lambda: self.sessions() > 0 and (bool(self.commands) or not commands)  # noqa: E731
+        self.wait_for(ready, timeout, "a bot to connect")
 
     def wait_disconnected(self, timeout: float = 30) -> None:
-        self._wait(lambda: self.sessions() == 0, timeout, "the bot to disconnect")
+        self.wait_for(lambda: self.sessions() == 0, timeout, "the bot to disconnect")
 
     def slash(
         self, command: str, options: Mapping[str, Any] | None = None, *, member: Member, channel: int
@@ -198,13 +199,9 @@ class DiscordBotEmulator(DiscordEmulator):
         data = {"custom_id": modal["custom_id"], "components": [c for c in components if c is not None]}
         return self._send(5, data, member, channel)
 
-    def send_interaction(self, payload: dict[str, Any]) -> Interaction:
-        """Any INTERACTION_CREATE payload as is (what a crafted or stale client could send)."""
-        return self._dispatch_interaction(payload)
-
     def reply(self, interaction: Interaction, timeout: float = 60) -> Reply:
         """The answer the member sees in the end (the last message shown, or the updated message)."""
-        self._wait(interaction.answered, timeout, f"an answer to interaction {interaction.id}")
+        self.wait_for(interaction.answered, timeout, f"an answer to interaction {interaction.id}")
         with self._changed:
             if interaction.modal is not None:
                 return Reply(f"(modal) {interaction.modal.get('title', '')}", True, interaction.modal)
@@ -256,7 +253,8 @@ class DiscordBotEmulator(DiscordEmulator):
             )
         return guilds
 
-    def _wait(self, done: Any, timeout: float, what: str) -> None:
+    def wait_for(self, done: Callable[[], object], timeout: float, what: str) -> None:
+        """Until done() is true, re-checked whenever the bot connects, answers or registers (no polling sleeps)."""
         with self._changed:
             if not self._changed.wait_for(done, timeout):
                 raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
