@@ -163,6 +163,7 @@ def job_spec(
 ) -> JobSpec:
     """A validated job from what a user typed: exactly one of run_in ("2h30m", from now) or at (a local time in
     timezone_name). JobError names the first problem; nothing is created before this passes."""
+    now = now.replace(microsecond=0)  # a job's time is to the second
     if action not in ACTIONS:
         raise JobError(f"{action!r} is not an action: use one of {', '.join(sorted(ACTIONS))}")
     try:
