@@ -10,7 +10,7 @@ TEST_INSTALLED := $(VENV)/.installed-test
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test bench bench-oneshot faults stop clean
+.PHONY: install demo test bench bench-oneshot bench-jobs faults stop clean
 
 $(DEMO_INSTALLED): pyproject.toml requirements.lock
 	@echo "Installing guildflow and its pinned dependencies into $(VENV) (the first time takes 1-5 minutes)"
