@@ -49,7 +49,7 @@ def main() -> None:
     _isolate()
     from prefect.testing.utilities import prefect_test_harness
 
-    from benchmarks import analysis, collection, pipeline, playerdata, schedules
+    from benchmarks import analysis, collection, pipeline, playerdata, schedules, summaries
     from benchmarks.report import ORCHESTRATION_TARGET, RSS_TARGET, Results, table, write_results
 
     logging.getLogger("discord").setLevel(logging.ERROR)  # "PyNaCl is not installed": no voice here
@@ -73,6 +73,8 @@ def main() -> None:
         pipeline_profile = pipeline.profile() if piped.orchestration_share > ORCHESTRATION_TARGET else []
         _progress(f"item 6: status of {schedules.SCHEDULES} schedules ({SCHEDULE_RUNS} runs) ...")
         statuses = schedules.run(SCHEDULE_RUNS)
+        _progress(f"summaries: one summary of {summaries.MESSAGES:,} messages ...")
+        summarised = summaries.run()
     results = Results(
         collected,
         analysed,
@@ -97,9 +99,11 @@ def main() -> None:
 
     one_shot = oneshot.run()
     write_results(results, runs)
+    summaries.append_to_results(REPO / "benchmarks" / "RESULTS.md", summarised)
     with (REPO / "benchmarks" / "RESULTS.md").open("a") as written:
         written.write("\n" + one_shot.markdown() + "\n")
     print(table(results))
+    print(summaries.markdown(summarised))
     print(one_shot.markdown())
     _progress(f"total {results.total_seconds:.0f} s; written to {REPO / 'benchmarks' / 'RESULTS.md'}")
 

@@ -43,8 +43,8 @@ from core.jobs import (
     check_payload,
     follow_up_spec,
     format_duration,
-    iso_utc,
 )
+from core.local_time import iso_utc
 
 JOB_TAG = "guildflow-job"
 ACTION_RUN_TAG = "job-action"
@@ -111,10 +111,11 @@ def schedule_job(spec: JobSpec) -> Job:
             chained = follow_up_spec(follow_up, chained)
             deployments.checked(chained)
             follow_up = chained.payload.get("then") if ACTIONS[chained.action].job_parameters else None
-        spec = _pending_duplicate(client, spec) or spec
-        existing = _job_from_runs(_read_runs(client, [job_tag(spec.id)]))
-        if existing is not None and existing.finished:
-            raise JobError(f"job {spec.id} exists already and has finished ({existing.outcome()}): nothing to do")
+        spec, existing = _same_job(client, spec)
+        if existing is not None and existing.state_type in FINISHED:
+            outcome = _job_from_runs([existing])
+            assert outcome is not None
+            raise JobError(f"job {spec.id} exists already and has finished ({outcome.outcome()}): nothing to do")
         tags = _tags(spec)
         run = _create_run(
             client,
@@ -126,6 +127,7 @@ def schedule_job(spec: JobSpec) -> Job:
             key=f"guildflow-job-{spec.id}",
             labels={SPEC_LABEL: json.dumps(spec.to_json(), ensure_ascii=False)},
         )
+        runs = [run]
         for offset, at in zip(spec.reminders, spec.reminder_times()):
             assert reminders is not None
             parameters = {
@@ -137,7 +139,7 @@ def schedule_job(spec: JobSpec) -> Job:
                 "remind_at": iso_utc(at),
                 "destinations": list(spec.destinations),
             }
-            _create_run(
+            reminder = _create_run(
                 client,
                 reminders,
                 parameters,
@@ -146,7 +148,8 @@ def schedule_job(spec: JobSpec) -> Job:
                 tags=[*tags, REMINDER_RUN_TAG],
                 key=f"guildflow-job-{spec.id}-reminder-{format_duration(offset)}",
             )
-        job = _job_from_runs(_read_runs(client, [job_tag(spec.id)]))
+            runs.append(reminder)
+    job = _job_from_runs(runs)  # an idempotent create returns the run that exists, as it is
     assert job is not None
     return Job(**{**job.__dict__, "created": existing is None})
 
@@ -231,17 +234,20 @@ def _tags(spec: JobSpec) -> list[str]:
     return [JOB_TAG, job_tag(spec.id), f"action:{spec.action}", f"{CONTENT_TAG}{spec.content_key}", *guild]
 
 
-def _pending_duplicate(client: SyncPrefectClient, spec: JobSpec) -> JobSpec | None:
-    """A pending job that is this one but for a time within DUPLICATE_WINDOW (a retried `--in` command); None when
-    there is none."""
-    runs = _read_runs(client, [f"{CONTENT_TAG}{spec.content_key}", ACTION_RUN_TAG], UNFINISHED)
+def _same_job(client: SyncPrefectClient, spec: JobSpec) -> tuple[JobSpec, FlowRun | None]:
+    """The job to make, and its action run if it exists: this one, or a pending one that is this one but for a time
+    within DUPLICATE_WINDOW (a retried `--in` command). One request: the action runs of the same content."""
+    runs = _read_runs(client, [f"{CONTENT_TAG}{spec.content_key}", ACTION_RUN_TAG])
+    same = next((run for run in runs if _job_id_of(run) == spec.id), None)
+    if same is not None:
+        return spec, same
     for run in runs:
-        if _job_id_of(run) == spec.id:
+        if run.state_type in FINISHED or SPEC_LABEL not in run.labels:
             continue
-        other = JobSpec.from_json(json.loads(str(run.labels[SPEC_LABEL]))) if SPEC_LABEL in run.labels else None
-        if other is not None and abs(other.at - spec.at) <= DUPLICATE_WINDOW:
-            return other
-    return None
+        other = JobSpec.from_json(json.loads(str(run.labels[SPEC_LABEL])))
+        if abs(other.at - spec.at) <= DUPLICATE_WINDOW:
+            return other, run
+    return spec, None
 
 
 def _create_run(

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal, get_args
 
 from core.errors import UserFacingError
@@ -238,4 +238,16 @@ def message_files_to_delete(names: Iterable[str], keep: int) -> list[str]:
     names = list(names)
     stems = sorted({match["stem"] for name in names if (match := _MESSAGE_FILE.fullmatch(name))})
     old = stems[: max(len(stems) - keep, 0)]
+    return sorted(name for name in names if any(name.startswith(f"{stem}.") for stem in old))
+
+
+def message_files_older_than(names: Iterable[str], cutoff: datetime) -> list[str]:
+    """The files of the messages (in a file destination's folder) delivered before cutoff (UTC); others are left."""
+    names = list(names)
+    old = {
+        match["stem"]
+        for name in names
+        if (match := _MESSAGE_FILE.fullmatch(name))
+        and datetime.strptime(match["stem"][:20], "%Y-%m-%dT%H-%M-%SZ").replace(tzinfo=timezone.utc) < cutoff
+    }
     return sorted(name for name in names if any(name.startswith(f"{stem}.") for stem in old))

@@ -16,33 +16,39 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from core.delivery import Destination, Message
 from core.errors import UserFacingError
-from core.local_time import LocalTimeError, local_moment, zone_name
+from core.local_time import LocalTimeError, iso_utc, local_moment, zone_name
 from core.parameters import given
 
 
 @dataclass(frozen=True)
 class Action:
     """What a job can run: a deployment of a registered flow. job_parameters: it also takes the job's
-    destinations, id and due time as parameters (a flow made for jobs, like post-message)."""
+    destinations, id and due time as parameters (a flow made for jobs, like post-message). fills: its parameters
+    that the job's --to and --guild fill when the payload does not give them."""
 
     name: str
     deployment: str  # "<flow name>/<deployment name>"
     job_parameters: bool = False
+    fills: tuple[tuple[str, Literal["destinations", "guild"]], ...] = ()
 
 
-# The one registry of actions. TODO(channel-summary): add Action("channel-summary", "channel-summary/scheduled")
-# once that deployment is in prefect.yaml.
+# The one registry of actions.
 ACTIONS: dict[str, Action] = {
     action.name: action
     for action in (
         Action("post-message", "post-message/jobs", job_parameters=True),
-        Action("playerdata-export", "playerdata-export/scheduled"),
+        Action("playerdata-export", "playerdata-export/scheduled", fills=(("guild_id", "guild"),)),
         Action("daily-pipeline", "daily-pipeline/daily"),
+        Action(
+            "channel-summary",
+            "channel-summary/scheduled",
+            fills=(("destinations", "destinations"), ("guild_id", "guild")),
+        ),
     )
 }
 REMINDER_DEPLOYMENT = "reminder/jobs"
@@ -98,8 +104,12 @@ class JobSpec:
         return self.description or self.action
 
     def parameters(self) -> dict[str, Any]:
-        """The flow run parameters of the job's run: its payload, and for a job flow the job's own."""
+        """The flow run parameters of the job's run: its payload, what the job fills in, and for a job flow the
+        job's own. Unset ones are left out (the flow's defaults apply)."""
         parameters = dict(self.payload)
+        own = {"destinations": list(self.destinations) or None, "guild": self.guild}
+        for parameter, source in ACTIONS[self.action].fills:
+            parameters.setdefault(parameter, own[source])
         if ACTIONS[self.action].job_parameters:
             parameters.update(
                 destinations=list(self.destinations), job_id=self.id, due_at=iso_utc(self.at), guild=self.guild
@@ -153,6 +163,7 @@ def job_spec(
 ) -> JobSpec:
     """A validated job from what a user typed: exactly one of run_in ("2h30m", from now) or at (a local time in
     timezone_name). JobError names the first problem; nothing is created before this passes."""
+    now = now.replace(microsecond=0)  # a job's time is to the second
     if action not in ACTIONS:
         raise JobError(f"{action!r} is not an action: use one of {', '.join(sorted(ACTIONS))}")
     try:
@@ -333,7 +344,3 @@ def _reminder_offsets(given: str | list[str] | tuple[str, ...], left: timedelta)
 
 def _text_or_none(value: Any) -> str | None:
     return None if value is None or str(value).strip() == "" else str(value).strip()
-
-
-def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")

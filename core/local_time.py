@@ -64,3 +64,8 @@ def local_moment(text: str, zone: str) -> datetime:
     wall_time = parse_local_moment(text)
     check_exists(wall_time, zone)
     return localize(wall_time, zone)
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z: 2026-12-24T17:00:00Z."""
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")

@@ -48,9 +48,10 @@ _DECISION = re.compile(
 )
 _ACTION = re.compile(
     r"\b(todo|to-do|action item|i'?ll|i will|i can take|can you|could you|please|needs? to|has to|have to|"
-    r"let'?s|assign(?:ed)? to|will (?:handle|do|fix|write|update|review|send|prepare|draft|check))\b",
+    r"let'?s|assign(?:ed)? to|owns?|will (?:handle|fix|write|update|review|send|prepare|draft))\b",
     re.IGNORECASE,
 )
+MIN_ACTION_WORDS = 5
 _FIRST_PERSON = re.compile(r"\b(i'?ll|i will|i can take)\b", re.IGNORECASE)
 _MENTION = re.compile(r"@([A-Za-z0-9_.-]{2,32})")
 _DUE = re.compile(
@@ -60,9 +61,19 @@ _DUE = re.compile(
 )
 _ACRONYM = re.compile(r"(?<![\w$])[A-Z][A-Z0-9]{1,6}s?(?!\w)")
 _CODE = re.compile(r"`([^`\n]{2,40})`")
-_COMPOUND = re.compile(r"(?<!\w)[a-z]+(?:[A-Z][a-z0-9]+)+(?!\w)|(?<!\w)[a-z0-9]+(?:_[a-z0-9]+)+(?!\w)")
-_DEFINITION = re.compile(r"(?P<term>[\w.-]+)\s+(?:is|means|stands for|=|:)\s+(?P<what>[^.!?\n]{8,140})", re.IGNORECASE)
-_COMMON_CAPS = frozenset({"I", "OK", "LOL", "AM", "PM", "UTC", "THE", "AND", "IMO", "TBH", "BTW", "FYI", "ASAP"})
+_COMPOUND = re.compile(
+    r"(?<!\w)[a-z]+(?:[A-Z][a-z0-9]+)+(?!\w)|(?<!\w)[a-z0-9]+(?:_[A-Za-z0-9]+)+(?!\w)|(?<!\w)[a-z]{1,4}\d{2,3}(?!\w)"
+)
+# "X is the/a/an ...", "X is when ...", "X means ...", "X stands for ...", where a sentence or clause starts.
+_DEFINITION = re.compile(
+    r"(?:^|[.!?:;]\s+)(?:(?:a|an|the)\s+)?(?P<term>[\w-]{2,30})\s+(?P<link>is (?:the|a|an|when)|means|stands for)\s+"
+    r"(?P<what>[^.!?\n]{8,160})",
+    re.IGNORECASE,
+)
+_COMMON_CAPS = frozenset(
+    {"I", "OK", "LOL", "AM", "PM", "UTC", "THE", "AND", "IMO", "TBH", "BTW", "FYI", "ASAP", "USD", "EUR"}
+)
+MIN_TOPIC_WORDS = 5  # shorter messages ("sounds good") say nothing about the topics
 
 
 def summarise_offline(messages: list[DiscordMessage], options: SummaryOptions) -> ChannelSummary:
@@ -115,8 +126,9 @@ def _content_word(word: str) -> bool:
 
 def _word_frequencies(messages: list[DiscordMessage]) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for message in messages:
-        counts.update({word.lower() for word in _WORD.findall(message_text(message)) if _content_word(word)})
+    for text in dict.fromkeys(message_text(message) for message in messages):  # a repeated text counts once
+        if len(text.split()) >= MIN_TOPIC_WORDS:
+            counts.update({word.lower() for word in _WORD.findall(text) if _content_word(word)})
     return Counter({word: count for word, count in counts.items() if count > 1})
 
 
@@ -195,28 +207,30 @@ def _action_items(messages: list[DiscordMessage]) -> list[ActionItem]:
 
 
 def _technical_terms(messages: list[DiscordMessage], limit: int) -> list[TechnicalTerm]:
+    """Terms the messages define ("TVL is the total value locked"), then jargon by how often it is used
+    (acronyms, `code`, camelCase and snake_case names, p99-like names), with where it was first used."""
     counts: Counter[str] = Counter()
     first_use: dict[str, str] = {}
-    definitions: dict[str, str] = {}
+    defined: dict[str, TechnicalTerm] = {}
     for message in messages:
         text = message.content
+        for definition in _DEFINITION.finditer(text):
+            term = definition["term"]
+            key = term.lower()
+            if key not in defined and _content_word(term):
+                link = definition["link"].removeprefix("is ")
+                defined[key] = TechnicalTerm(term=term, definition=f"{link} {definition['what'].strip()}")
         found = [match for match in _ACRONYM.findall(text) if match.rstrip("s") not in _COMMON_CAPS]
         found += _CODE.findall(text) + _COMPOUND.findall(text)
         for term in found:
             counts[term] += 1
             first_use.setdefault(term, f"{message.author_name}: {_shortened(text)}")
-        for definition in _DEFINITION.finditer(text):
-            definitions.setdefault(definition["term"].lower(), definition["what"].strip())
-    terms = []
-    for term, count in _ranked(counts)[:limit]:
-        defined = definitions.get(term.lower())
-        terms.append(
-            TechnicalTerm(
-                term=term,
-                definition=defined or f'used {count} time{"s" if count != 1 else ""}; first: "{first_use[term][:120]}"',
-            )
-        )
-    return terms
+    terms = list(defined.values())
+    for term, count in _ranked(counts):
+        if term.lower() not in defined:
+            uses = f"used {count} time{'s' if count != 1 else ''}"
+            terms.append(TechnicalTerm(term=term, definition=f'{uses}; first: "{first_use[term][:120]}"'))
+    return terms[:limit]
 
 
 def _round_robin(lists: list[list[KeyPoint]], count: int) -> list[KeyPoint]:

@@ -31,7 +31,7 @@ import dateutil.tz
 from cronsim import CronSim, CronSimError
 
 from core.errors import UserFacingError
-from core.local_time import LocalTimeError, check_exists, localize, parse_local_moment, zone_name
+from core.local_time import LocalTimeError, check_exists, iso_utc, localize, parse_local_moment, zone_name
 
 Kind = Literal["every", "daily", "weekly", "monthly", "cron", "once"]
 KINDS: tuple[str, ...] = get_args(Kind)
@@ -91,7 +91,7 @@ class ScheduleSpec:
     def to_json(self) -> dict[str, str]:
         data = {"when": self.text, "timezone": self.timezone}
         if self.anchor is not None:
-            data["anchor"] = _iso_utc(self.anchor)
+            data["anchor"] = iso_utc(self.anchor)
         return data
 
     @classmethod
@@ -332,7 +332,3 @@ def _plain_utc(moment: datetime) -> datetime:
     arithmetic with timedelta differs."""
     utc = moment.astimezone(timezone.utc)
     return datetime(*utc.timetuple()[:6], utc.microsecond, tzinfo=timezone.utc)
-
-
-def _iso_utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")

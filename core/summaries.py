@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from core.collection import CollectionWindow
+from core.collection import CollectionWindow, Cursors
 from core.delivery import Destination, Message, MessageField, parse_destinations
 from core.errors import UserFacingError
 from core.models import DiscordMessage
@@ -154,6 +154,16 @@ def validated_channel_ids(channel_ids: Iterable[str | int]) -> list[int]:
     if not ids:
         raise SummaryError("give at least one channel to summarise")
     return list(ids)
+
+
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+
+def first_cursors(cursors: Cursors, channel_ids: list[int], since: datetime) -> Cursors:
+    """The cursors, with a channel that has none yet starting at `since` (a Discord id made from the time, as
+    Discord's own ids are), so a first since-last run does not read a channel's whole history."""
+    start = max(int(since.timestamp() * 1000) - DISCORD_EPOCH_MS, 0) << 22
+    return {channel: cursors.get(channel, start) for channel in channel_ids} | dict(cursors)
 
 
 def messages_to_summarise(messages: Iterable[DiscordMessage], include_bots: bool) -> list[DiscordMessage]:

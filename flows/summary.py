@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from prefect import flow
+from prefect.futures import PrefectFuture
 from prefect.states import State
 
 from bookkeeping.pauses import pause_after_failures
@@ -23,6 +24,7 @@ from core.summaries import (
     SummaryRun,
     chunk_messages,
     combine_groups,
+    first_cursors,
     messages_digest,
     messages_to_summarise,
     skip_reason,
@@ -104,7 +106,10 @@ def channel_summary(
     cursor_name = schedule.strip() or MANUAL_CURSOR
 
     cursors = read_summary_cursors(settings, cursor_name, channels)
-    read = read_channel_messages(settings, channels, span.collection_window(datetime.now(timezone.utc)), cursors)
+    now = datetime.now(timezone.utc)
+    if settings.discord_backend == "api" and not span.hours:  # an export holds what it holds; a channel, years
+        cursors = first_cursors(cursors, channels, now - timedelta(days=settings.summary_first_lookback_days))
+    read = read_channel_messages(settings, channels, span.collection_window(now), cursors)
     messages = messages_to_summarise(read, request.include_bots)
     if reason := skip_reason(len(messages), request.min_messages, span):
         return _finish(SummaryRun(len(messages), skipped=reason))
@@ -145,20 +150,24 @@ def summarise_window(settings: Settings, messages: list[DiscordMessage], options
         ensure_gemini_rate_limits(settings)
     version = clients.summariser(settings).version
     budget = settings.summary_token_budget
-    states = [
-        summarise_chunk(settings, chunk, options, version, return_state=True)
-        for chunk in chunk_messages(messages, budget)
-    ]
+    # The steps of a level run side by side (the model's rate limits still pace them); a level waits for the last.
+    states = _states(
+        [summarise_chunk.submit(settings, chunk, options, version) for chunk in chunk_messages(messages, budget)]
+    )
     chunks, calls, combines = len(states), _calls(states), 0
     summaries = [state.result() for state in states]
     while len(summaries) > 1:
-        states = [
-            combine_summaries(settings, group, options, version, return_state=True)
-            for group in combine_groups(summaries, budget)
-        ]
+        groups = combine_groups(summaries, budget)
+        states = _states([combine_summaries.submit(settings, group, options, version) for group in groups])
         combines, calls = combines + len(states), calls + _calls(states)
         summaries = [state.result() for state in states]
     return MapReduce(summaries[0], chunks, combines, calls)
+
+
+def _states(futures: list[PrefectFuture[ChannelSummary]]) -> list[State]:
+    for future in futures:
+        future.wait()
+    return [future.state for future in futures]
 
 
 def _calls(states: list[State]) -> int:

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from guildflow.bot.cli import bot
+from guildflow.cleanup_cli import cleanup_command
 from guildflow.cli_common import (
     connect_prefect,
     fail,
@@ -36,6 +37,7 @@ app.add_typer(automations_app, name="automations")
 app.add_typer(export_app, name="export")
 app.add_typer(schedules_app, name="schedules")
 app.add_typer(summary_app, name="summary")
+app.command("cleanup")(cleanup_command)
 app.add_typer(job_app, name="job")
 sheet_app = typer.Typer(help="The sheet of posts.", no_args_is_help=True)
 app.add_typer(sheet_app, name="sheet")

@@ -84,8 +84,7 @@ def list_(
         typer.echo("no jobs" if include_finished else "no pending jobs")
     now = datetime.now(timezone.utc)
     for job in jobs:
-        left = f"in {format_remaining(job.spec.at - now)}" if job.spec.at > now else "due, waiting for a worker"
-        status = job.outcome() if job.finished else left
+        status = _status(job, now)
         reminders = ",".join(format_duration(job.spec.at - r.at) for r in job.reminders_left) or "none"
         to = ", ".join(job.spec.destinations) or "-"
         line = f"{job.id}  {job.spec.action}  {status}  reminders left: {reminders}  to: {to}  {job.spec.description}"
@@ -117,6 +116,16 @@ def cancel(job_id: Annotated[str, typer.Argument(help="the job id")], guild: Gui
     except UserFacingError as error:
         fail(str(error))
     typer.secho(f"job {job.id} cancelled, with its pending reminders: {job.spec.title()}", fg="green")
+
+
+def _status(job: Job, now: datetime) -> str:
+    from prefect.client.schemas.objects import StateType
+
+    if job.finished:
+        return job.outcome()
+    if job.state_type in (StateType.PENDING, StateType.RUNNING, StateType.CANCELLING):
+        return job.state.lower()
+    return f"in {format_remaining(job.spec.at - now)}" if job.spec.at > now else "due, waiting for a worker"
 
 
 def _payload(text: str | None) -> dict[str, Any]:

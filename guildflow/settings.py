@@ -179,10 +179,18 @@ class Settings(BaseSettings):
     summary_token_budget: int = Field(
         6000, ge=100, le=1_000_000, description="Tokens of messages (or of summaries to combine) per model request."
     )
+    summary_first_lookback_days: int = Field(
+        7, ge=1, le=366, description="A schedule's first since-last run reads the Discord API this many days back."
+    )
 
     # One-off jobs (`guildflow job`): a reminder later than this after its moment is skipped, never sent late.
     reminder_grace_seconds: int = Field(
         120, ge=0, le=86_400, description="Seconds a job's reminder may start late and still be delivered."
+    )
+
+    # Cleanup (`guildflow cleanup`, the cleanup deployment): what is older than this many days is deleted.
+    retention_days: int = Field(
+        30, ge=1, le=3650, description="Summary files, flow runs and artifacts older than this are deleted by cleanup."
     )
 
     # webhook: destinations: each body is signed with HMAC-SHA256 with this secret (shared with the receiver).

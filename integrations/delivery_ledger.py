@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from integrations.delivery import DeliveryError
-from integrations.local_files import can_write
+from integrations.local_files import can_write, sqlite_store
 
 _FIX = "set GUILDFLOW_DELIVERY_LEDGER to a writable file path"
+_TABLES = (
+    (
+        "CREATE TABLE IF NOT EXISTS parts (run_key TEXT NOT NULL, destination_key TEXT NOT NULL, digest "
+        "TEXT NOT NULL, part INTEGER NOT NULL, part_id TEXT NOT NULL, delivered_at TEXT NOT NULL, PRIMARY "
+        "KEY (run_key, destination_key, digest, part))"
+    ),
+)
 
 
 class DeliveryLedger:
@@ -51,23 +57,13 @@ class DeliveryLedger:
                 (*key, index, part_id, datetime.now(timezone.utc).isoformat()),
             )
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30)
-            with db:
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS parts (run_key TEXT NOT NULL, destination_key TEXT NOT NULL, "
-                    "digest TEXT NOT NULL, part INTEGER NOT NULL, part_id TEXT NOT NULL, delivered_at TEXT NOT NULL, "
-                    "PRIMARY KEY (run_key, destination_key, digest, part))"
-                )
-        except (OSError, sqlite3.Error) as error:
-            raise DeliveryError(f"cannot open delivery ledger {self.path} ({error}); {_FIX}") from None
-        try:
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_store(
+            self.path,
+            _TABLES,
+            lambda error: DeliveryError(f"cannot open delivery ledger {self.path} ({error}); {_FIX}"),
+            timeout=30,
+        )
 
 
 class LedgerProgress:

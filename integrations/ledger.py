@@ -6,8 +6,7 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,9 +14,27 @@ from time import monotonic, sleep
 
 from core.draft import Draft
 from integrations.errors import PublishError
-from integrations.local_files import can_write
+from integrations.local_files import can_write, sqlite_store
 
 _FIX = "set GUILDFLOW_LEDGER to a writable file path"
+_TABLES = (
+    (
+        "CREATE TABLE IF NOT EXISTS drafts (draft_id TEXT PRIMARY KEY, tweets TEXT NOT NULL, post_links "
+        "TEXT NOT NULL, started_at TEXT NOT NULL, receipt TEXT, published_at TEXT)"
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS parts (draft_id TEXT NOT NULL, part INTEGER NOT NULL, external_id "
+        "TEXT NOT NULL, PRIMARY KEY (draft_id, part))"
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS published_links (post_link TEXT PRIMARY KEY, draft_id TEXT NOT NULL, "
+        "receipt TEXT NOT NULL)"
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS claims (draft_id TEXT PRIMARY KEY, claimant TEXT NOT NULL, "
+        "process_table TEXT NOT NULL, pid INTEGER NOT NULL, claimed_at TEXT NOT NULL)"
+    ),
+)
 # How long a claim outlives its holder's last sign of progress when the holder cannot be seen to have
 # stopped (another machine). Generous: X's rate limit alone can hold a part back for 15 minutes.
 CLAIM_LEASE = timedelta(hours=1)
@@ -209,35 +226,10 @@ class PublishLedger:
             return False
         return holder.process_table != _PROCESS_TABLE or _running(holder.pid)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path)
-            with db:
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS drafts (draft_id TEXT PRIMARY KEY, tweets TEXT NOT NULL, "
-                    "post_links TEXT NOT NULL, started_at TEXT NOT NULL, receipt TEXT, published_at TEXT)"
-                )
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS parts "
-                    "(draft_id TEXT NOT NULL, part INTEGER NOT NULL, external_id TEXT NOT NULL, "
-                    "PRIMARY KEY (draft_id, part))"
-                )
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS published_links "
-                    "(post_link TEXT PRIMARY KEY, draft_id TEXT NOT NULL, receipt TEXT NOT NULL)"
-                )
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS claims (draft_id TEXT PRIMARY KEY, claimant TEXT NOT NULL, "
-                    "process_table TEXT NOT NULL, pid INTEGER NOT NULL, claimed_at TEXT NOT NULL)"
-                )
-        except (OSError, sqlite3.Error) as error:
-            raise PublishError(f"cannot open publish ledger {self.path} ({error}); {_FIX}") from None
-        try:
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_store(
+            self.path, _TABLES, lambda error: PublishError(f"cannot open publish ledger {self.path} ({error}); {_FIX}")
+        )
 
 
 def _now() -> str:

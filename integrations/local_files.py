@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -70,3 +73,25 @@ def _file_kind(mode: int) -> str:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "a special file"
+
+
+@contextmanager
+def sqlite_store(
+    path: Path, tables: Sequence[str], failure: Callable[[BaseException], Exception], timeout: float = 5.0
+) -> Iterator[sqlite3.Connection]:
+    """A connection to one of our small SQLite stores (ledgers, cursors), its tables created when missing.
+
+    A store that cannot be opened raises failure(the OS or SQLite error): each store's own clear error.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=timeout)
+        with db:
+            for table in tables:
+                db.execute(table)
+    except (OSError, sqlite3.Error) as error:
+        raise failure(error) from None
+    try:
+        yield db
+    finally:
+        db.close()

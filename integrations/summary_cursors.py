@@ -5,16 +5,22 @@ and never deleted by cleanup."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from core.collection import Cursors
 from integrations.errors import SourceError
-from integrations.local_files import can_write
+from integrations.local_files import can_write, sqlite_store
 
 _FIX = "set GUILDFLOW_SUMMARY_CURSORS to a writable file path"
+# Ids as text: a Discord id (up to 2^64 - 1) does not fit SQLite's signed 64-bit integers.
+_TABLES = (
+    (
+        "CREATE TABLE IF NOT EXISTS cursors (schedule TEXT NOT NULL, channel_id TEXT NOT NULL, message_id "
+        "TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (schedule, channel_id))"
+    ),
+)
 
 
 class SummaryCursors:
@@ -50,20 +56,10 @@ class SummaryCursors:
                     (schedule, str(channel), str(message), now),
                 )
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30)
-            with db:
-                # Ids as text: a Discord id (up to 2^64 - 1) does not fit SQLite's signed 64-bit integers.
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS cursors (schedule TEXT NOT NULL, channel_id TEXT NOT NULL, "
-                    "message_id TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (schedule, channel_id))"
-                )
-        except (OSError, sqlite3.Error) as error:
-            raise SourceError(f"cannot open summary cursors {self.path} ({error}); {_FIX}") from None
-        try:
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_store(
+            self.path,
+            _TABLES,
+            lambda error: SourceError(f"cannot open summary cursors {self.path} ({error}); {_FIX}"),
+            timeout=30,
+        )

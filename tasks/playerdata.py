@@ -160,6 +160,13 @@ def keep_local_copy(plan: ExportPlan, folder: Path, keep: int, keep_last_good: b
     return written
 
 
+def surplus_copies(folder: Path, keep: int, keep_last_good: bool = True) -> list[Path]:
+    """The files of the exports in a copy folder beyond what keep_local_copy keeps (for the cleanup flow: a keep
+    count lowered since, or copies left by hand)."""
+    doomed = exports_to_delete(_kept_exports(folder), keep, keep_last_good)
+    return [folder / name for export in doomed for name in export.names]
+
+
 def _kept_exports(folder: Path, known: dict[str, KeptExport] | None = None) -> list[KeptExport]:
     """The exports in a copy folder (none if it does not exist yet), measured from its index, else read."""
     if not folder.is_dir():

@@ -152,3 +152,19 @@ def test_a_job_on_time_says_nothing_of_lateness(guildflow_env: Path) -> None:
     out = guildflow_env / "out"
     post_message([f"file:{out}:json"], "on time", due_at=now().isoformat())
     assert [message["body"] for message in delivered(out)] == ["on time"]
+
+
+def test_a_summary_job_gets_the_jobs_destinations_and_guild_and_needs_its_channels(guildflow_env: Path) -> None:
+    from flows.summary import channel_summary
+
+    channel_summary.to_deployment(name="scheduled").apply()
+    out = f"file:{guildflow_env / 'out'}"
+    spec = job_spec("channel-summary", now=now(), run_in="1h", destinations=[out], guild="579805515301131997",
+                    payload={"channel_ids": ["1300000000000000222"]})  # fmt: skip
+    job = schedule_job(spec)
+    [run] = runs_of(job.id)
+    assert run.parameters == {"channel_ids": ["1300000000000000222"], "destinations": [out],
+                              "guild_id": "579805515301131997"}  # fmt: skip
+    no_channels = job_spec("channel-summary", now=now(), run_in="1h", destinations=[out], guild="579805515301131997")
+    with pytest.raises(JobError, match="channel-summary needs channel_ids in its payload"):
+        schedule_job(no_channels)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,6 +14,7 @@ from core.jobs import (
     JobSpec,
     check_payload,
     describe_when,
+    follow_up_spec,
     format_duration,
     format_remaining,
     job_spec,
@@ -164,3 +166,38 @@ def test_overdue_policy() -> None:
 def test_every_action_names_a_deployment() -> None:
     assert all(action.deployment.count("/") == 1 for action in ACTIONS.values())
     assert {"post-message", "playerdata-export", "daily-pipeline"} <= set(ACTIONS)
+
+
+def test_a_follow_up_counts_from_the_jobs_time_and_keeps_its_destinations_and_guild() -> None:
+    then = {"action": "post-message", "in": "24h", "payload": {"text": "round 2 opens"}, "reminders": "1h"}
+    spec = job_spec("post-message", now=NOW, run_in="2h", destinations=[CHANNEL], guild="579805515301131997",
+                    payload={"text": "round 1 results", "then": then})  # fmt: skip
+    follow_up = follow_up_spec(then, spec)
+    assert follow_up.at == spec.at + timedelta(hours=24)
+    assert follow_up.destinations == (CHANNEL,) and follow_up.guild == "579805515301131997"
+    assert follow_up.reminders == (timedelta(hours=1),)
+    assert follow_up_spec(then, spec) == follow_up  # a re-run of the job: the same follow-up, the same id
+
+
+@pytest.mark.parametrize(
+    ("then", "problem"),
+    [
+        ("round 2", "`then` must be an object with action and in"),
+        ({"action": "post-message"}, "`then` must be an object with action and in"),
+        ({"action": "post-message", "in": "1d", "colour": "red"}, "`then` must be an object"),
+        ({"action": "nope", "in": "1d"}, "`then`: 'nope' is not an action"),
+        ({"action": "post-message", "in": "1d", "reminders": "2d"}, "`then`: a reminder 2d before is not possible"),
+    ],
+)
+def test_a_bad_follow_up_is_refused_with_the_job(then: object, problem: str) -> None:
+    with pytest.raises(JobError, match=re.escape(problem)):
+        job_spec("post-message", now=NOW, run_in="2h", destinations=[CHANNEL], payload={"text": "t", "then": then})
+
+
+def test_the_jobs_destinations_and_guild_fill_an_actions_parameters_unless_the_payload_gives_them() -> None:
+    spec = job_spec("channel-summary", now=NOW, run_in="1h", destinations=[CHANNEL], guild="579805515301131997",
+                    payload={"channel_ids": ["1300000000000000222"]})  # fmt: skip
+    assert spec.parameters() == {"channel_ids": ["1300000000000000222"], "destinations": [CHANNEL],
+                                 "guild_id": "579805515301131997"}  # fmt: skip
+    spec = job_spec("playerdata-export", now=NOW, run_in="1h", payload={"export_type": "all", "guild_id": None})
+    assert spec.parameters() == {"export_type": "all"}

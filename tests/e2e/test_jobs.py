@@ -36,7 +36,9 @@ from tests.e2e.prefect_server import (
 
 POOL = "guildflow"
 GUILDFLOW = str(Path(sys.executable).parent / "guildflow")
-GRACE_SECONDS = 5  # the workers' reminder grace: an overdue reminder is past it once Prefect marks it Late (15 s)
+# The reminder grace of the worker that comes back to overdue jobs: its reminders are past it by then (Prefect marks
+# a run Late 15 s after its time; the test starts that worker once all are Late). The first worker has the default.
+GRACE_SECONDS = 12
 FIRES_WITHIN = 180  # s
 
 
@@ -44,7 +46,6 @@ FIRES_WITHIN = 180  # s
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectStack]:
     with running_server(tmp_path_factory.mktemp("e2e-jobs")) as stack:
         stack.guildflow_env["GUILDFLOW_DELIVERY_LEDGER"] = str(stack.logs.parent / "guildflow" / "deliveries.sqlite")
-        stack.guildflow_env["GUILDFLOW_REMINDER_GRACE_SECONDS"] = str(GRACE_SECONDS)
         stack.deploy(POOL)
         yield stack
         stop_service(stack.server)  # a restarted one (running_server stops the first)
@@ -123,9 +124,9 @@ def test_reminders_fire_in_order_and_cancelling_is_final(stack: PrefectStack, ap
     again = guildflow(stack, "job", "schedule", "post-message", "--in", "60s", "--reminders", "45s,30s,15s",
                       "--payload", '{"text": "round 1 results"}', "--to", f"file:{fired}:json")  # fmt: skip
     assert f"job {job} already scheduled (nothing new made)" in again, again
-    cancelled_before = schedule(stack, before, "never", "90s", "60s")
+    cancelled_before = schedule(stack, before, "never", "120s", "60s")
     guildflow(stack, "job", "cancel", cancelled_before)
-    cancelled_between = schedule(stack, between, "never either", "70s", "55s,20s")
+    cancelled_between = schedule(stack, between, "never either", "120s", "105s,30s")
 
     def first_reminder_delivered() -> bool:
         return len(delivered(between)) == 1
@@ -169,7 +170,7 @@ def test_jobs_survive_restarts_and_a_redeploy_and_overdue_ones_run_once(stack: P
         ]
     assert states(api, later) == ["Scheduled", "Scheduled"]
 
-    worker = stack.start_worker("worker-2", POOL)
+    worker = stack.start_worker("worker-2", POOL, extra_env={"GUILDFLOW_REMINDER_GRACE_SECONDS": str(GRACE_SECONDS)})
     runs = wait_until(lambda: finished(api, overdue, 3), FIRES_WITHIN, "the overdue job", worker, stack.diagnostics)
     assert [run["state"]["name"] for run in runs] == ["Skipped", "Skipped", "Completed"]
     assert all(run["state"]["message"].startswith("skipped: this reminder was due at") for run in runs[:2])

@@ -3,6 +3,10 @@
 The "model" answers deterministically with the offline rules (core.offline_analysis) for every post in
 the request, so a pipeline run through Gemini writes the same rows as an offline run. It reads the
 posts from the prompt's last part (a JSON list) and the mode from the prompt's "Mode: ..." line.
+
+Summary requests (integrations.gemini_summary's prompts) are answered by the offline summariser
+(core.offline_summary) in the response schema: the messages (or the summaries to combine) from the last part,
+the length, action items and terms from the prompt's rules.
 """
 
 from __future__ import annotations
@@ -10,9 +14,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
+from core.models import DiscordMessage
 from core.offline_analysis import analyse_offline
+from core.offline_summary import combine_offline, summarise_offline
+from core.summaries import KEY_POINTS, ChannelSummary, SummaryOptions
 from tests.emulators.base import Emulator, Request, Response
 
 _VERSION = r"/(?P<version>v1|v1beta)"
@@ -21,6 +29,9 @@ MODELS = ("gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro", "gemini
 
 # What the emulated model answers: the list of answer dicts, or raw candidate text.
 AnswerRewrite = Callable[[list[dict[str, Any]]], "list[dict[str, Any]] | str"]
+# A summary answer (the schema's object), or raw candidate text.
+SummaryRewrite = Callable[[dict[str, Any]], "dict[str, Any] | str"]
+_SUMMARISE, _COMBINE = "You summarise conversations", "You combine summaries"
 
 
 def api_error(code: int, status: str, message: str, details: list[dict[str, Any]] | None = None) -> Response:
@@ -116,6 +127,7 @@ class GeminiEmulator(Emulator):
         self.requests_per_day: int | None = None  # the project's daily quota; None: unlimited
         self.answered = 0  # generateContent requests answered (what a daily quota counts)
         self._rewrites: list[AnswerRewrite] = []
+        self._summary_rewrites: list[SummaryRewrite] = []
         self.route("POST", rf"{_VERSION}/models/(?P<model>[^/:]+):generateContent", self.generate_content)
         self.route("GET", rf"{_VERSION}/models/(?P<model>[^/:]+)", self.get_model)
 
@@ -131,6 +143,11 @@ class GeminiEmulator(Emulator):
         """The next `times` generateContent answers go through `rewrite` (partial or malformed answers)."""
         with self._lock:
             self._rewrites.extend([rewrite] * times)
+
+    def rewrite_summaries(self, rewrite: SummaryRewrite, times: int = 1) -> None:
+        """The next `times` summary answers go through `rewrite` (partial or malformed answers)."""
+        with self._lock:
+            self._summary_rewrites.extend([rewrite] * times)
 
     def generate_calls(self) -> int:
         return self.calls("POST", r":generateContent$")
@@ -149,6 +166,8 @@ class GeminiEmulator(Emulator):
         if model not in self.models:
             return _unknown_model(model, request.params["version"])
         body = request.json()
+        if _texts(body)[0].startswith((_SUMMARISE, _COMBINE)):
+            return self._summarise(body, model)
         mode_line = _MODE_LINE.search("\n".join(_texts(body)))
         if mode_line is None:
             return api_error(400, "INVALID_ARGUMENT", "emulator: the prompt has no 'Mode: summary|keywords' line")
@@ -168,6 +187,33 @@ class GeminiEmulator(Emulator):
         if body.get("generationConfig", {}).get("responseMimeType") != "application/json":
             text = f"Here is the analysis:\n```json\n{text}\n```"  # what a model does without JSON mode
         return candidate(text)
+
+    def _summarise(self, body: dict[str, Any], model: str) -> Response:
+        config = body.get("generationConfig", {})
+        if config.get("responseMimeType") != "application/json" or config.get("responseSchema", {}).get("type") != (
+            "OBJECT"
+        ):
+            return api_error(400, "INVALID_ARGUMENT", "emulator: a summary is asked with a JSON object schema")
+        instructions, data = _texts(body)[0], json.loads(_texts(body)[-1])
+        points = int(re.search(r"key_points: at most (\d+) points", instructions)[1])  # type: ignore[index]
+        options = SummaryOptions(
+            length=next(length for length, count in KEY_POINTS.items() if count == points),  # type: ignore[arg-type]
+            action_items="action_items: every task" in instructions,
+            technical_terms="technical_terms: the jargon" in instructions,
+        )
+        with self._lock:
+            if self.requests_per_day is not None and self.answered >= self.requests_per_day:
+                return quota_exceeded("day", model)
+            self.answered += 1
+            rewrite = self._summary_rewrites.pop(0) if self._summary_rewrites else None
+        if instructions.startswith(_COMBINE):
+            summary = combine_offline([ChannelSummary.model_validate(item) for item in data], options)
+        else:
+            summary = summarise_offline([_message(item) for item in data], options)
+        answer: dict[str, Any] | str = summary.model_dump(mode="json")
+        if rewrite is not None:
+            answer = rewrite(answer)  # type: ignore[arg-type]
+        return candidate(answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False))
 
     def get_model(self, request: Request) -> Response:
         if refused := self._refuse(request):
@@ -209,6 +255,19 @@ def _answer(post: dict[str, Any], mode: str) -> dict[str, Any]:
         "summary": analysis.summary,
         "keywords": list(analysis.keywords),
     }
+
+
+def _message(item: dict[str, Any]) -> DiscordMessage:
+    """A message as the summary prompt sends it ("id", "author", "time", "text")."""
+    return DiscordMessage(
+        id=int(item["id"]),
+        channel_id=0,
+        timestamp=datetime.strptime(item["time"], "%Y-%m-%d %H:%M").replace(tzinfo=timezone.utc),
+        author_id=0,
+        author_name=item["author"],
+        author_is_bot=False,
+        content=item["text"],
+    )
 
 
 def _unknown_model(model: str, version: str) -> Response:
