@@ -83,14 +83,14 @@ OPTION_HELP = {
     "to": "where to deliver, comma-separated (default this channel): discord:ID, webhook:URL, email:ADDR",
     "schedule": "the schedule's slug, as /summaries list shows it",
     "confirm": "true to really delete it (pause keeps it)",
-    "action": "what to run: post-message (the text, here) or playerdata-export (this server, here)",
+    "action": "post-message (the text), playerdata-export (this server) or channel-summary (this channel), here",
     "in": "in a duration, e.g. 2h30m, 90m, 1d (or give at)",
     "at": "at a local time, YYYY-MM-DD HH:MM (or give in)",
     "reminders": "reminders before it, in this channel, e.g. 30m,5m,1m",
     "text": "what the job posts and its reminders say",
     "job": "the job's id, as /jobs list shows it",
 }
-JOB_ACTIONS = ("post-message", "playerdata-export")  # what a member can start from Discord, for this channel
+JOB_ACTIONS = ("post-message", "playerdata-export", "channel-summary")  # what a member can start here, for this channel
 
 
 @dataclass(frozen=True)

@@ -302,10 +302,13 @@ def schedule_job_here(
     from core.jobs import JobError, describe_when, job_spec
 
     run_in, at, zone = when
+    payload: dict[str, Any]
     if action == "post-message":
         if not text.strip():
             raise JobError("post-message needs the text to post: give `text`")
-        payload: dict[str, Any] = {"text": text}
+        payload = {"text": text}
+    elif action == "channel-summary":
+        payload = {"channel_ids": [channel_id]}  # the job fills in this guild and this channel as destination
     else:
         payload = dict(backup_target(guild_id, channel_id, "server").parameters)
     now = datetime.now(timezone.utc)

@@ -374,12 +374,20 @@ def test_jobs_schedule_list_cancel(bot: RunningBot, discord: DiscordBotEmulator,
     assert "No pending jobs" in ask(discord, "jobs list").text
 
 
-def test_a_backup_job_exports_this_server_here(bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client) -> None:
+def test_backup_and_summary_jobs_act_on_this_server_and_channel(
+    bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client
+) -> None:
     made = ask(discord, "jobs schedule", {"action": "playerdata-export", "at": "2099-06-01 12:00"})
     job = job_id(made)
     [run] = flow_runs(api, tags={"all_": [f"job:{job}", "job-action"]})
     assert run["parameters"] == {"export_type": "server", "guild_id": str(GUILD), "channel_id": str(CHANNEL)}
     assert "cancelled" in ask(discord, "jobs cancel", {"job": job}).text
+
+    summary = job_id(ask(discord, "jobs schedule", {"action": "channel-summary", "in": "1d", "reminders": "1h"}))
+    [run] = flow_runs(api, tags={"all_": [f"job:{summary}", "job-action"]})
+    assert run["parameters"]["channel_ids"] == [str(CHANNEL)] and run["parameters"]["guild_id"] == str(GUILD)
+    assert run["parameters"]["destinations"] == [f"discord:{CHANNEL}"]
+    assert "cancelled" in ask(discord, "jobs cancel", {"job": summary}).text
 
 
 def test_a_job_needs_its_time_said_once(bot: RunningBot, discord: DiscordBotEmulator) -> None:
