@@ -12,8 +12,9 @@ from guildflow.cli_common import fail, require_prefect_server, settings_or_exit
 
 
 def bot() -> None:
-    """Run guildflow's Discord bot: /backups, /status, the "Schedule backups" button and modal. Needs
-    GUILDFLOW_DISCORD_TOKEN (or its Secret block) and PREFECT_API_URL; it keeps no state, so restart it at will."""
+    """Run guildflow's Discord bot until stopped: /backups (and its Schedule backups button and modal), /summaries,
+    /jobs, /status. Needs GUILDFLOW_DISCORD_TOKEN (or its Secret block) and PREFECT_API_URL; it keeps no state,
+    so restart it at will."""
     settings = settings_or_exit()
     require_prefect_server("the bot's schedules")
     import discord
