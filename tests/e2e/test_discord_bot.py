@@ -75,7 +75,7 @@ def start_bot(stack: PrefectStack, discord: DiscordBotEmulator, name: str, **env
     return bot
 
 
-def stop_bot(discord: DiscordBotEmulator, bot: RunningBot) -> None:
+def stop_bot(discord: DiscordBotEmulator, bot: Service) -> None:
     stop_service(bot)
     discord.wait_disconnected()
 
@@ -116,8 +116,15 @@ def wait_for(predicate: Any, what: str, stack: PrefectStack, timeout: float = FL
     return wait_until(predicate, timeout, what, stack.server, stack.diagnostics)
 
 
-def ask(discord: DiscordBotEmulator, command: str, options: dict[str, Any] | None = None, **where: Any) -> Reply:
-    member, channel = where.get("member", ADMIN), where.get("channel", CHANNEL)
+def ask(
+    discord: DiscordBotEmulator,
+    command: str,
+    options: dict[str, Any] | None = None,
+    *,
+    member: Member = ADMIN,
+    channel: int = CHANNEL,
+) -> Reply:
+    """A member uses the command; what they see in the end."""
     return discord.reply(discord.slash(command, options, member=member, channel=channel))
 
 
@@ -246,14 +253,12 @@ def test_the_configured_role_may_change_schedules(
 
 def test_ids_of_another_guild_are_refused(bot: RunningBot, discord: DiscordBotEmulator, api: httpx.Client) -> None:
     other_slug = f"playerdata-server-{OTHER_GUILD}-{OTHER_CHANNEL}"
-    buttons = [
-        {"type": 2, "style": 2, "label": label, "custom_id": custom_id(action, other_slug)}
-        for action, label in (("backup-now", "Run backup now"), ("backup-adjust", "Adjust schedule"))
-    ]
+    ids = [custom_id("backup-now", other_slug), custom_id("backup-adjust", other_slug)]
+    buttons = [{"type": 2, "style": 2, "label": "a button", "custom_id": button} for button in ids]
     crafted = {"id": "1", "components": [{"type": 1, "components": buttons}]}  # naming another server's schedule
     before = len(flow_runs(api))
-    for button in buttons:
-        pressed = discord.click(crafted, button["custom_id"], member=ADMIN, channel=CHANNEL)
+    for button in ids:
+        pressed = discord.click(crafted, button, member=ADMIN, channel=CHANNEL)
         reply = discord.reply(pressed)
         assert reply.ephemeral and "belongs to another server" in reply.text, reply.text
     assert len(flow_runs(api)) == before

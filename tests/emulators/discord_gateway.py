@@ -219,8 +219,12 @@ class DiscordBotEmulator(DiscordEmulator):
         """Every guild as GUILD_CREATE carries it: channels and roles (@everyone's id is the guild's)."""
         guilds = []
         for guild_id, name in self.guilds.items():
-            everyone = {"id": str(guild_id), "name": "@everyone", "permissions": str(EVERYONE_PERMISSIONS)}
-            roles = [everyone] + [
+            everyone: dict[str, Any] = {
+                "id": str(guild_id),
+                "name": "@everyone",
+                "permissions": str(EVERYONE_PERMISSIONS),
+            }
+            roles: list[dict[str, Any]] = [everyone] + [
                 {"id": str(role_id), "name": role_name, "permissions": "0"}
                 for role_id, role_name in self.roles.get(guild_id, {}).items()
             ]
