@@ -15,7 +15,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, get_args
@@ -184,13 +184,27 @@ def message_markdown(message: Message) -> str:
     if message.body.strip():
         blocks.append(message.body.strip("\n"))
     if message.fields:
-        blocks.append("\n".join(f"- **{item.name}**: {item.value}" for item in message.fields))
+        blocks.extend(_markdown_fields(message.fields))
     if message.attachments:
         names = ", ".join(f"{item.name} ({len(item.content)} bytes)" for item in message.attachments)
         blocks.append(f"Attachments: {names}")
     if message.footer:
         blocks.append(f"---\n{message.footer}")
     return "\n\n".join(blocks) + "\n"
+
+
+def _markdown_fields(fields: Sequence[MessageField]) -> list[str]:
+    """One-line fields as one list (`- **Posts**: 42`); a field of several lines (a list itself) as its own
+    section under a bold heading, so the Markdown does not nest a list in a list item's first line."""
+    blocks: list[str] = []
+    for item in fields:
+        if "\n" in item.value.strip():
+            blocks.append(f"**{item.name}**\n\n{item.value.strip()}")
+        elif blocks and blocks[-1].startswith("- **"):
+            blocks[-1] += f"\n- **{item.name}**: {item.value}"
+        else:
+            blocks.append(f"- **{item.name}**: {item.value}")
+    return blocks
 
 
 def message_document(message: Message, delivered_at: datetime) -> dict[str, Any]:

@@ -170,7 +170,14 @@ def _markdown_texts(message: Message) -> list[str]:
     if message.body.strip():
         blocks.append(message.body.strip())
     if message.fields:
-        blocks.append("\n".join(f"**{item.name}**: {item.value}" for item in message.fields))
+        blocks.append(
+            "\n".join(
+                f"**{item.name}**\n{item.value.strip()}"
+                if "\n" in item.value.strip()
+                else f"**{item.name}**: {item.value}"
+                for item in message.fields
+            )
+        )
     if message.footer.strip():
         blocks.append("\n".join(f"-# {line}" for line in message.footer.strip().splitlines() if line.strip()))
     return split_text("\n\n".join(blocks), CONTENT_LIMIT)

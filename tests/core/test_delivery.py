@@ -100,6 +100,13 @@ def test_markdown_holds_every_part_of_the_message() -> None:
     assert message_markdown(Message("", "just text")) == "just text\n"
 
 
+def test_a_field_that_is_a_list_is_its_own_section_in_markdown() -> None:
+    fields = (MessageField("Posts", "42"), MessageField("Key points", "- a\n- b"), MessageField("Top", "alpha"))
+    assert message_markdown(Message("", "", fields=fields)) == (
+        "- **Posts**: 42\n\n**Key points**\n\n- a\n- b\n\n- **Top**: alpha\n"
+    )
+
+
 def test_the_json_document_carries_the_attachments_inline() -> None:
     document = json.loads(json.dumps(message_document(MESSAGE, AT)))
     assert document["title"] == "Weekly summary" and document["digest"] == MESSAGE.digest

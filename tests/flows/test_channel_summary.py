@@ -125,8 +125,8 @@ def test_each_length_keeps_at_most_its_key_points(export: Path, guildflow_env: P
     write_export(export, conversation(rounds=3))
     summarise(guildflow_env / "out", length=length)
     [document] = written(guildflow_env / "out")
-    points = document.split("**Key points**: ")[1].split("\n- **")[0]
-    assert 0 < points.count("\n- ") + 1 <= KEY_POINTS[length]
+    points = document.split("**Key points**\n\n")[1].split("\n\n")[0].splitlines()
+    assert all(point.startswith("- ") for point in points) and 0 < len(points) <= KEY_POINTS[length]
 
 
 def test_action_items_and_terms_are_there_only_when_asked(export: Path, guildflow_env: Path) -> None:
