@@ -248,6 +248,15 @@ def pause_schedule(slug: str, reason: str) -> Schedule:
         return pause_with(client, schedule, Pause.now(reason))
 
 
+def pause_if_scheduled(slug: str, deployment: str, reason: str) -> bool:
+    """Pause the schedule with this slug; False when there is none (a missing deployment says so instead)."""
+    if read_schedule(slug) is None:
+        check_deployment(deployment)
+        return False
+    pause_schedule(slug, reason)
+    return True
+
+
 def resume_schedule(slug: str) -> Schedule:
     """Make it active again with the parameters guildflow recorded (restoring any Prefect dropped)."""
     with get_client(sync_client=True) as client:

@@ -163,15 +163,11 @@ def export_disable(export_type: TypeOption, channel: ChannelOption = None, guild
 DISABLED = "disabled with `guildflow export disable` or `--every 0`"
 
 
-def disable_export_schedule(target: ExportTarget, reason: str = DISABLED) -> bool:
-    """Pause the target's schedule (the CLI's and the bot's disable); False when it has none."""
-    from bookkeeping.schedules import check_deployment, pause_schedule, read_schedule
+def disable_export_schedule(target: ExportTarget) -> bool:
+    """Pause the target's schedule; False when it has none."""
+    from bookkeeping.schedules import pause_if_scheduled
 
-    if read_schedule(target.slug) is None:
-        check_deployment(DEPLOYMENT)  # a missing deployment says so, rather than "no schedule"
-        return False
-    pause_schedule(target.slug, reason)
-    return True
+    return pause_if_scheduled(target.slug, DEPLOYMENT, DISABLED)
 
 
 def _report_disabled(target: ExportTarget, found: bool) -> None:

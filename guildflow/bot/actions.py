@@ -102,9 +102,9 @@ def schedule_backups(
 
 def disable_backups(target: ExportTarget, changed_by: str) -> bool:
     """Pause the target's schedule, as `guildflow export disable` does; False when there is none."""
-    from guildflow.export_cli import disable_export_schedule
+    from bookkeeping.schedules import pause_if_scheduled
 
-    return disable_export_schedule(target, f"disabled from Discord by {changed_by}")
+    return pause_if_scheduled(target.slug, DEPLOYMENT, f"disabled from Discord by {changed_by}")
 
 
 def back_up_now(settings: Settings, target: ExportTarget, asked_by: str) -> str:
