@@ -16,6 +16,7 @@ from benchmarks.common import NAIVE_MODEL_DELAY_SECONDS
 from core.analysis import analysis_input, apply_analysis
 from core.archive import plan_archive
 from core.collection import advance_cursors, collection_window, dedupe_posts, posts_in_messages
+from core.draft import Draft
 from guildflow.settings import load_settings
 from tasks import clients
 from tasks.publish import publish_draft, write_draft
@@ -75,6 +76,6 @@ def pipeline(run: NaiveRun) -> int:
     analyse(run)
     settings = load_settings()
     draft = write_draft.fn(settings, now.date())
-    if draft is not None:
+    if isinstance(draft, Draft):
         publish_draft.fn(settings, draft)
     return archive(now)

@@ -84,6 +84,25 @@ def draft_id(post_links: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(post_links)).encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class BudgetSpent:
+    """No new draft today: the day's tweets are out. The projects waiting stay in the sheet for the next day."""
+
+    tweets_today: int
+    posts_waiting: int
+
+    def summary(self) -> str:
+        return (
+            f"today's tweet budget is spent ({self.tweets_today} published today): "
+            f"{self.posts_waiting} posts wait for tomorrow's post"
+        )
+
+
+def tweets_left_today(max_tweets: int, tweets_today: int) -> int:
+    """How many tweets today's budget still allows (GUILDFLOW_DAILY_POST_MAX_TWEETS is per day, not per run)."""
+    return max(0, max_tweets - tweets_today)
+
+
 def build_daily_draft(projects: list[Post], day: date, max_tweets: int | None = None) -> Draft | None:
     """A draft listing each project once (first post wins), or None when there is nothing to say.
 

@@ -12,6 +12,7 @@ from prefect import flow, get_run_logger
 from prefect.states import Cancelled, Completed, Failed, State
 
 from bookkeeping.pauses import pause_after_failures
+from core.draft import Draft
 from core.report import PhaseOutcome, PipelineFailed, PipelineReport
 from flows.analyse import analyse_pending
 from guildflow.logs import hide_tracebacks_of_user_errors
@@ -61,7 +62,7 @@ def daily_pipeline(
     analysed = _phase_state(analyse_pending, settings)
     drafted = write_draft(settings, now.astimezone(ZoneInfo(settings.timezone)).date(), return_state=True)
     draft = drafted.result() if drafted.is_completed() else None
-    published = publish_draft(settings, draft, return_state=True) if draft else None
+    published = publish_draft(settings, draft, return_state=True) if isinstance(draft, Draft) else None
     archived = archive_posts(settings, now, return_state=True)
 
     report = PipelineReport(

@@ -69,8 +69,8 @@ class Settings(BaseSettings):
         5,
         ge=1,
         le=25,
-        description="Most tweets in the daily post (X charges $0.20 for each post with a URL): the best-ranked "
-        "projects that fit, and '+N more'; the others stay in the sheet for a later day's post.",
+        description="Most tweets published per day in GUILDFLOW_TIMEZONE (X charges $0.20 for each post with a "
+        "URL): the best-ranked projects that fit, and '+N more'; the others stay in the sheet for a later day's post.",
     )
     publish_wait_seconds: float = Field(
         120, ge=0, le=3600, description="How long a run waits for another run that is publishing the same draft."

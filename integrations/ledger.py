@@ -114,6 +114,12 @@ class PublishLedger:
         wanted = set(post_links)
         return {link: receipt for link, receipt in rows if link in wanted}
 
+    def tweets_published_since(self, moment: datetime) -> int:
+        """How many tweets the drafts published at or after the moment hold."""
+        with self._connect() as db:
+            rows = db.execute("SELECT tweets, published_at FROM drafts WHERE receipt IS NOT NULL").fetchall()
+        return sum(len(json.loads(tweets)) for tweets, at in rows if at and datetime.fromisoformat(at) >= moment)
+
     def record(self, draft: Draft, receipt: str) -> None:
         with self._connect() as db, db:
             db.execute(

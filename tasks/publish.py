@@ -4,13 +4,14 @@ import os
 import socket
 from contextlib import suppress
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from core.draft import Draft, build_daily_draft, x_cost
+from core.draft import BudgetSpent, Draft, build_daily_draft, tweets_left_today, x_cost
 from core.report import PublishResult
 from guildflow.settings import Settings
 from integrations.errors import PublishError
@@ -27,12 +28,13 @@ from tasks.policy import RETRY_DELAYS, retry_unless_permanent
     cache_policy=NO_CACHE,
     persist_result=False,
 )
-def write_draft(settings: Settings, day: date) -> Draft | None:
+def write_draft(settings: Settings, day: date) -> Draft | BudgetSpent | None:
     """Draft the daily post from analysed projects not yet published, and note it on their rows.
 
     A draft whose publishing began and did not finish (half a thread is out) is finished first, as
     it was. Rows whose link the ledger shows as published (a run that crashed after publishing) get
-    that receipt instead of a place in a new draft.
+    that receipt instead of a place in a new draft. The tweet budget is per day (in GUILDFLOW_TIMEZONE):
+    a later run on the same day drafts only within what is left of it.
     """
     sheet, ledger = clients.sheet(settings), clients.publish_ledger(settings)
     unfinished = ledger.unfinished_draft()
@@ -48,7 +50,13 @@ def write_draft(settings: Settings, day: date) -> Draft | None:
     ]
     unpublished = [post for post in waiting if post.post_link not in published]
     # Projects beyond the tweet budget are not in the draft: they wait, unmarked, for a later day's post.
-    draft = build_daily_draft(unpublished, day, settings.daily_post_max_tweets)
+    day_began = datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.timezone))
+    tweets_today = ledger.tweets_published_since(day_began)
+    tweets_left = tweets_left_today(settings.daily_post_max_tweets, tweets_today)
+    if not tweets_left and unpublished:
+        sheet.update_results(reconciled)
+        return BudgetSpent(tweets_today, len(unpublished))
+    draft = build_daily_draft(unpublished, day, tweets_left)
     covered = set(draft.post_links) if draft else set()
     drafted = [
         replace(post, daily_post_draft=draft.text) for post in unpublished if draft and post.post_link in covered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -314,13 +315,29 @@ def test_projects_beyond_the_tweet_budget_wait_in_the_sheet_for_the_next_daily_p
     assert all(post.ai_project and not post.publication_receipt and not post.daily_post_draft for post in waiting)
     assert first.archived == SAMPLE_POSTS - len(waiting)
 
+    again, report = run()  # the same day: the day's one tweet is out, the projects wait for tomorrow
+    assert again and len(outbox_files(guildflow_env)) == 1
+    assert "today's tweet budget is spent (1 published today)" in phase(report, "draft").detail
+    assert len(book.read_posts().posts) == len(waiting)
+
     days = 1
-    while book.read_posts().posts:  # each later run posts one more tweet of the projects still waiting
+    while book.read_posts().posts:  # each later day's run posts one more tweet of the projects still waiting
         days += 1
+        _published_a_day_earlier(guildflow_env / "ledger.sqlite")
         assert run()[0] and len(outbox_files(guildflow_env)) == days <= 1 + left
     published = [json.loads(path.read_text()) for path in outbox_files(guildflow_env)]
     assert all(len(record["tweets"]) == 1 for record in published)
     assert len(book.archived_links()) == SAMPLE_POSTS
+
+
+def _published_a_day_earlier(ledger: Path) -> None:
+    """As if every publication so far had happened the day before (the budget is per day)."""
+    with sqlite3.connect(ledger) as db:
+        rows = db.execute("SELECT draft_id, published_at FROM drafts WHERE published_at IS NOT NULL").fetchall()
+        for draft_id, at in rows:
+            earlier = (datetime.fromisoformat(at) - timedelta(days=1)).isoformat()
+            db.execute("UPDATE drafts SET published_at = ? WHERE draft_id = ?", (earlier, draft_id))
+    db.close()
 
 
 def test_a_typefully_draft_keeps_to_the_same_tweet_budget(guildflow_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
