@@ -209,19 +209,18 @@ def pause(
 ) -> None:
     """Pause a schedule (or with --deployment, every schedule of a deployment), keeping the reason."""
     require_prefect_server("schedules")
-    from bookkeeping.schedules import ScheduleError, pause_deployment, pause_schedule
+    from bookkeeping.schedules import ScheduleError, pause_deployment
 
     _one_of(slug, deployment)
+    if slug is not None:
+        pause_one(slug, reason)
+        return
+    assert deployment is not None
     try:
-        if deployment:
-            pause_deployment(deployment, reason)
-            typer.secho(f"paused deployment {deployment}: {reason}", fg="green")
-            return
-        assert slug is not None
-        pause_schedule(slug, reason)
+        pause_deployment(deployment, reason)
     except ScheduleError as error:
         fail(str(error))
-    typer.secho(f"paused schedule {slug}: {reason}", fg="green")
+    typer.secho(f"paused deployment {deployment}: {reason}", fg="green")
 
 
 @schedules_app.command("resume")
@@ -230,19 +229,18 @@ def resume(
 ) -> None:
     """Resume a paused schedule (its parameters as guildflow recorded them), or with --deployment a deployment."""
     require_prefect_server("schedules")
-    from bookkeeping.schedules import ScheduleError, resume_deployment, resume_schedule
+    from bookkeeping.schedules import ScheduleError, resume_deployment
 
     _one_of(slug, deployment)
+    if slug is not None:
+        resume_one(slug)
+        return
+    assert deployment is not None
     try:
-        if deployment:
-            resumed = resume_deployment(deployment)
-            typer.secho(f"resumed deployment {deployment}" if resumed else f"{deployment} was not paused", fg="green")
-            return
-        assert slug is not None
-        resume_schedule(slug)
+        resumed = resume_deployment(deployment)
     except ScheduleError as error:
         fail(str(error))
-    typer.secho(f"resumed schedule {slug}", fg="green")
+    typer.secho(f"resumed deployment {deployment}" if resumed else f"{deployment} was not paused", fg="green")
 
 
 @schedules_app.command("remove")
@@ -252,15 +250,7 @@ def remove(
 ) -> None:
     """Delete a schedule (its past runs stay in Prefect's history). Needs --yes; `pause` keeps it."""
     require_prefect_server("schedules")
-    from bookkeeping.schedules import ScheduleError, remove_schedule
-
-    if not yes:
-        fail(f"removing {slug} deletes it: pass --yes (or pause it: `guildflow schedules pause {slug}`)", 2)
-    try:
-        removed = remove_schedule(slug)
-    except ScheduleError as error:
-        fail(str(error))
-    typer.secho(f"removed schedule {slug} ({removed.definition.spec.describe()})", fg="green")
+    remove_one(slug, yes, "guildflow schedules pause")
 
 
 @schedules_app.command("export")
@@ -305,6 +295,42 @@ def import_(
     except ScheduleError as error:
         fail(f"{error} (the schedules listed before it were imported)")
     typer.secho(f"imported {changes} changed schedule(s) of {len(plan)}", fg="green")
+
+
+# --- one schedule, for `guildflow schedules` and the feature commands that are sugar over it ---------------------
+
+
+def pause_one(slug: str, reason: str) -> None:
+    from bookkeeping.schedules import ScheduleError, pause_schedule
+
+    try:
+        pause_schedule(slug, reason)
+    except ScheduleError as error:
+        fail(str(error))
+    typer.secho(f"paused schedule {slug}: {reason}", fg="green")
+
+
+def resume_one(slug: str) -> None:
+    from bookkeeping.schedules import ScheduleError, resume_schedule
+
+    try:
+        resume_schedule(slug)
+    except ScheduleError as error:
+        fail(str(error))
+    typer.secho(f"resumed schedule {slug}", fg="green")
+
+
+def remove_one(slug: str, yes: bool, pause_command: str) -> None:
+    """Remove it when --yes was given; otherwise say how (and how to pause instead)."""
+    from bookkeeping.schedules import ScheduleError, remove_schedule
+
+    if not yes:
+        fail(f"removing {slug} deletes it: pass --yes (or pause it: `{pause_command} {slug}`)", 2)
+    try:
+        removed = remove_schedule(slug)
+    except ScheduleError as error:
+        fail(str(error))
+    typer.secho(f"removed schedule {slug} ({removed.definition.spec.describe()})", fg="green")
 
 
 def _one_of(slug: str | None, deployment: str | None) -> None:

@@ -30,7 +30,10 @@ from guildflow.schedules_cli import (
     TimezoneOption,
     WeeklyOption,
     check_workable,
+    pause_one,
     print_status,
+    remove_one,
+    resume_one,
     spec_from_options,
     when,
 )
@@ -205,27 +208,15 @@ def summary_pause(
     reason: Annotated[str, typer.Option("--reason", help="why (shown by status)")] = "paused by hand",
 ) -> None:
     """Pause a summary schedule, keeping the reason (`guildflow summary resume` resumes it)."""
-    from bookkeeping.schedules import ScheduleError, pause_schedule
-
     _summary_schedule(slug)
-    try:
-        pause_schedule(slug, reason)
-    except ScheduleError as error:
-        fail(str(error))
-    typer.secho(f"paused schedule {slug}: {reason}", fg="green")
+    pause_one(slug, reason)
 
 
 @summary_app.command("resume")
 def summary_resume(slug: SlugArgument) -> None:
     """Resume a paused summary schedule; its cursor is where it was, so nothing said meanwhile is missed."""
-    from bookkeeping.schedules import ScheduleError, resume_schedule
-
     _summary_schedule(slug)
-    try:
-        resume_schedule(slug)
-    except ScheduleError as error:
-        fail(str(error))
-    typer.secho(f"resumed schedule {slug}", fg="green")
+    resume_one(slug)
 
 
 @summary_app.command("remove")
@@ -234,16 +225,8 @@ def summary_remove(
     yes: Annotated[bool, typer.Option("--yes", help="really remove it (pause keeps it)")] = False,
 ) -> None:
     """Delete a summary schedule (its past runs stay in Prefect's history). Needs --yes."""
-    from bookkeeping.schedules import ScheduleError, remove_schedule
-
     _summary_schedule(slug)
-    if not yes:
-        fail(f"removing {slug} deletes it: pass --yes (or pause it: `guildflow summary pause {slug}`)", 2)
-    try:
-        removed = remove_schedule(slug)
-    except ScheduleError as error:
-        fail(str(error))
-    typer.secho(f"removed schedule {slug} ({removed.definition.spec.describe()})", fg="green")
+    remove_one(slug, yes, "guildflow summary pause")
 
 
 def _summary_schedule(slug: str) -> None:
