@@ -20,7 +20,7 @@ PROMPT_VERSION = "prompt-1"  # bump whenever the prompt or the answer rules chan
 API_VERSION = "v1beta"
 RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504]
 # What the SDK raises when no usable answer arrives (its transport is httpx2 by default, httpx on request).
-_SDK_ERRORS = (errors.APIError, errors.UnknownApiResponseError, httpx2.HTTPError, httpx.HTTPError)
+SDK_ERRORS = (errors.APIError, errors.UnknownApiResponseError, httpx2.HTTPError, httpx.HTTPError)
 
 KEY_FIX = (
     "create a key at https://aistudio.google.com/apikey and put it in GUILDFLOW_GEMINI_API_KEY "
@@ -133,7 +133,7 @@ class GeminiAnalyser:
         """Read the model's metadata (GET models/{model}): proves the key works and the model exists."""
         try:
             model = self._client.models.get(model=self.model)
-        except _SDK_ERRORS as error:
+        except SDK_ERRORS as error:
             raise self._error(error) from error
         actions = model.supported_actions or []
         if actions and "generateContent" not in actions:
@@ -155,7 +155,7 @@ class GeminiAnalyser:
         )  # temperature stays the model's default: Google advises against lowering it for Gemini 3 models
         try:
             response = self._client.models.generate_content(model=self.model, contents=[request], config=config)
-        except _SDK_ERRORS as error:
+        except SDK_ERRORS as error:
             raise self._error(error) from error
         return _read_answers([post.post_link for post in posts], mode, response)
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from core.models import DiscordMessage
 from core.summaries import KEY_POINTS, ChannelSummary, SummaryOptions, message_text
 from integrations.errors import AnalyserError
-from integrations.gemini import _SDK_ERRORS, GeminiAnalyser
+from integrations.gemini import SDK_ERRORS, GeminiAnalyser
 
 SUMMARY_PROMPT_VERSION = "summary-prompt-1"  # bump whenever a prompt or the answer rules change: part of cache keys
 
@@ -97,7 +97,7 @@ class GeminiSummariser(GeminiAnalyser):
         config = types.GenerateContentConfig(response_mime_type="application/json", response_schema=ChannelSummary)
         try:
             response = self._client.models.generate_content(model=self.model, contents=[request], config=config)
-        except _SDK_ERRORS as error:
+        except SDK_ERRORS as error:
             raise self._error(error) from error
         return _summary_in(response)
 

@@ -17,6 +17,7 @@ from core.models import DiscordMessage
 from core.summaries import ChannelSummary, SummaryOptions, messages_digest, summaries_digest
 from guildflow.settings import Settings
 from integrations.errors import SourceError
+from integrations.summariser import Summariser
 from tasks import clients
 from tasks.analyse import occupy_gemini_request_slots
 from tasks.policy import RETRY_DELAYS, retry_unless_permanent
@@ -100,10 +101,7 @@ def summarise_chunk(
     settings: Settings, messages: list[DiscordMessage], options: SummaryOptions, summariser_version: str
 ) -> ChannelSummary:
     """One model call (on a cache miss only: the key is the messages' content, the model and prompt, the options)."""
-    summariser = clients.summariser(settings)
-    if settings.analyser_backend == "gemini":
-        occupy_gemini_request_slots(settings)
-    return summariser.summarise(messages, options)
+    return _summariser_for_one_request(settings).summarise(messages, options)
 
 
 @task(
@@ -119,10 +117,15 @@ def summarise_chunk(
 def combine_summaries(
     settings: Settings, summaries: list[ChannelSummary], options: SummaryOptions, summariser_version: str
 ) -> ChannelSummary:
+    return _summariser_for_one_request(settings).combine(summaries, options)
+
+
+def _summariser_for_one_request(settings: Settings) -> Summariser:
+    """The summariser, with one request's slots of the Gemini rate limits taken when it is Gemini."""
     summariser = clients.summariser(settings)
     if settings.analyser_backend == "gemini":
         occupy_gemini_request_slots(settings)
-    return summariser.combine(summaries, options)
+    return summariser
 
 
 @task(
